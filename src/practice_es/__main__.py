@@ -1,0 +1,3 @@
+from practice_es.commands.main import main
+
+main()

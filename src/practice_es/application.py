@@ -1,0 +1,367 @@
+"""The PracticeLedger: one method per thing a practitioner does, over the event store.
+
+Each method loads the aggregates it needs, lets the domain decide, and saves every new event
+of the action in one transaction (a refused action saves nothing). Ids are made here, never in
+the domain, so imports can derive them and tests can fix them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    Recording,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from practice_es.domain.client import Client
+from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
+from practice_es.domain.events import PracticeAggregate, PracticeSnapshot, Stamp
+from practice_es.domain.keys import outbound_referral_id, program_id
+from practice_es.domain.program import ProgramOfCare
+from practice_es.domain.referral import Referral
+from practice_es.infrastructure.settings import Settings
+from practice_es.infrastructure.store import StoreLocation, parse_store_url, prepare_sqlite_file
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper
+
+TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
+SNAPSHOT_EVERY = 100  # events; a client with 1,000 visits loads from a snapshot + < 100 events
+
+
+class StoreUnavailable(InvalidInput):
+    """The database cannot be opened or reached (exit code 2, nothing written)."""
+
+
+class PracticeLedger(Application):  # type: ignore[type-arg]
+    name = "practice"
+    snapshotting_intervals = {Client: SNAPSHOT_EVERY}
+    snapshot_class = PracticeSnapshot
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.location: StoreLocation = parse_store_url(self.settings.db_url)
+        if self.location.path is not None:
+            prepare_sqlite_file(self.location.path)
+        try:
+            super().__init__(env=self.location.env)
+        except PersistenceError as error:
+            raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
+
+    def _safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        url = self.location.url
+        return url.split("@", 1)[-1] if "@" in url else url
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only what the URL says: a stray variable in the shell must not move the ledger.
+        settings = dict(env or {})
+        settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        if self.settings.cipher_key:
+            settings["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            settings["CIPHER_KEY"] = self.settings.cipher_key
+        return Environment(name, settings)
+
+    def construct_mapper(self) -> PydanticMapper:
+        return PydanticMapper(
+            transcoder=OrjsonTranscoder(),
+            cipher=self.factory.cipher(),
+            compressor=self.factory.compressor(),
+        )
+
+    # -- time and who --------------------------------------------------------------------
+
+    def stamp(self, on: datetime | None) -> Stamp:
+        """Business time in the practice's zone (now, if not given) and the actor."""
+        when = on or datetime.now(self.settings.zone)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.settings.zone)
+        return Stamp(on=when.astimezone(self.settings.zone), actor=self.settings.actor)
+
+    # -- loading and saving --------------------------------------------------------------
+
+    def load(self, kind: type[TAggregate], ident: UUID, what: str) -> TAggregate:
+        try:
+            aggregate = self.repository.get(ident)
+        except AggregateNotFoundError:
+            raise NotFound(what, ident) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(what, ident)
+        return aggregate
+
+    def exists(self, ident: UUID) -> bool:
+        return bool(self.recorder.select_events(ident, limit=1))
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save every pending event in one transaction; a conflict is a ConcurrentChange."""
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            raise ConcurrentChange(
+                "someone else changed the same record at the same moment; nothing was "
+                "recorded, try again"
+            ) from None
+        except OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise ConcurrentChange(f"the ledger is busy ({error}); try again") from None
+            raise
+
+    def client(self, client_id: UUID) -> Client:
+        return self.load(Client, client_id, "client")
+
+    def program(self, ident: UUID) -> ProgramOfCare:
+        return self.load(ProgramOfCare, ident, "program")
+
+    def referral(self, ident: UUID) -> Referral:
+        return self.load(Referral, ident, "referral")
+
+    def _numbered(self, make_id: Any, client_id: UUID) -> Iterator[tuple[int, UUID]]:
+        number = 1
+        while True:
+            yield number, make_id(client_id, number)
+            number += 1
+
+    def programs_of(self, client_id: UUID) -> list[ProgramOfCare]:
+        """A client's programs, found by their derived ids (no scan of the log)."""
+        found = []
+        for _, ident in self._numbered(program_id, client_id):
+            if not self.exists(ident):
+                return found
+            found.append(self.program(ident))
+        return found  # pragma: no cover - the loop returns
+
+    def _next_id(self, make_id: Any, client_id: UUID) -> tuple[int, UUID]:
+        for number, ident in self._numbered(make_id, client_id):
+            if not self.exists(ident):
+                return number, ident
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- clients -------------------------------------------------------------------------
+
+    def record_intake(
+        self, *, on: datetime | None = None, client_id: UUID | None = None,
+        referral_id: UUID | None = None, **intake: Any,
+    ) -> UUID:
+        """Record a new client; naming a referral converts it in the same transaction (R1)."""
+        stamp = self.stamp(on)
+        referral = self.referral(referral_id) if referral_id else None
+        if referral is not None:
+            # The intake counts for the referral's source unless it names its own.
+            intake["referral_source"] = intake.get("referral_source") or referral.source_kind
+            intake["referrer"] = intake.get("referrer") or referral.referrer
+        client = Client.record_intake(stamp, client_id or uuid4(), referral_id=referral_id,
+                                      **intake)
+        if referral is None:
+            self.save(client)
+        else:
+            referral.convert(stamp, client.id)
+            self.save(client, referral)
+        return client.id
+
+    def update_contact(self, client_id: UUID, *, on: datetime | None = None,
+                       name: str | None = None, email: str | None = None,
+                       phone: str | None = None) -> UUID:
+        client = self.client(client_id)
+        client.update_contact(self.stamp(on), name, email, phone)
+        self.save(client)
+        return client_id
+
+    def update_health_history(
+        self, client_id: UUID, *, on: datetime | None = None, conditions: Sequence[str] = (),
+        medications: Sequence[str] = (), contraindications: Sequence[str] = (),
+    ) -> UUID:
+        client = self.client(client_id)
+        client.update_health_history(
+            self.stamp(on), list(conditions), list(medications), list(contraindications)
+        )
+        self.save(client)
+        return client_id
+
+    def record_assessment(
+        self, client_id: UUID, *, findings: str, on: datetime | None = None,
+        measures: dict[str, float] | None = None, contraindications: Sequence[str] = (),
+    ) -> UUID:
+        client = self.client(client_id)
+        assessment_id = uuid4()
+        client.record_assessment(self.stamp(on), assessment_id, findings, measures or {},
+                                 list(contraindications))
+        self.save(client)
+        return assessment_id
+
+    def clear_contraindication(self, client_id: UUID, *, contraindication: str, by: str,
+                               on: datetime | None = None) -> UUID:
+        client = self.client(client_id)
+        client.clear_contraindication(self.stamp(on), contraindication, by)
+        self.save(client)
+        return client_id
+
+    def send_recall(self, client_id: UUID, *, channel: str, on: datetime | None = None) -> UUID:
+        client = self.client(client_id)
+        recall_id = uuid4()
+        client.send_recall(self.stamp(on), recall_id, channel)
+        self.save(client)
+        return recall_id
+
+    def sweep_lapses(self, client_ids: Sequence[UUID], *, as_of: date,
+                     after_days: int = 90) -> list[UUID]:
+        """C4: record `Lapsed` once for each of the given clients that has lapsed by `as_of`."""
+        if after_days < 1:
+            raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
+        stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
+        lapsed: list[Client] = []
+        for client_id in client_ids:
+            client = self.client(client_id)
+            if client.record_lapse(stamp, as_of, after_days):
+                lapsed.append(client)
+        for start in range(0, len(lapsed), 500):
+            self.save(*lapsed[start:start + 500])
+        return [client.id for client in lapsed]
+
+    # -- visits --------------------------------------------------------------------------
+
+    def _program_for(self, program_ident: UUID | None) -> ProgramOfCare | None:
+        return self.program(program_ident) if program_ident else None
+
+    def schedule_visit(self, client_id: UUID, *, at: datetime, on: datetime | None = None,
+                       program: UUID | None = None, visit_id: UUID | None = None) -> UUID:
+        client = self.client(client_id)
+        visit_id = visit_id or uuid4()
+        client.schedule_visit(self.stamp(on), visit_id, self.stamp(at).on,
+                              self._program_for(program))
+        self.save(client)
+        return visit_id
+
+    def reschedule_visit(self, client_id: UUID, *, visit_id: UUID, at: datetime,
+                         on: datetime | None = None) -> UUID:
+        client = self.client(client_id)
+        client.reschedule_visit(self.stamp(on), visit_id, self.stamp(at).on)
+        self.save(client)
+        return visit_id
+
+    def complete_visit(
+        self, client_id: UUID, *, on: datetime | None = None, visit_id: UUID | None = None,
+        program: UUID | None = None, measures: dict[str, float] | None = None,
+        notes: str | None = None,
+    ) -> UUID:
+        """Complete a booked visit (`visit_id`) or a walk-in; reactivates a lapsed client (C5)."""
+        client = self.client(client_id)
+        booked = visit_id is not None
+        visit_id = visit_id or uuid4()
+        client.complete_visit(self.stamp(on), visit_id, self._program_for(program),
+                              measures or {}, notes, booked)
+        self.save(client)
+        return visit_id
+
+    def cancel_visit(self, client_id: UUID, *, visit_id: UUID, reason: str | None = None,
+                     on: datetime | None = None) -> UUID:
+        client = self.client(client_id)
+        client.cancel_visit(self.stamp(on), visit_id, reason)
+        self.save(client)
+        return visit_id
+
+    def miss_visit(self, client_id: UUID, *, visit_id: UUID, reason: str | None = None,
+                   on: datetime | None = None) -> UUID:
+        client = self.client(client_id)
+        client.miss_visit(self.stamp(on), visit_id, reason)
+        self.save(client)
+        return visit_id
+
+    # -- programs of care ----------------------------------------------------------------
+
+    def recommend_program(
+        self, client_id: UUID, *, phase: str, visits: int, per_week: float,
+        goals: Sequence[str], rationale: str, reevaluate_after: int | None = None,
+        assessment_id: UUID | None = None, on: datetime | None = None,
+    ) -> UUID:
+        client = self.client(client_id)
+        number, ident = self._next_id(program_id, client_id)
+        program = ProgramOfCare.recommend(
+            self.stamp(on), client, ident, number, assessment_id, phase, visits, per_week,
+            list(goals), rationale, reevaluate_after,
+        )
+        self.save(program)
+        return program.id
+
+    def accept_program(self, program_ident: UUID, *, on: datetime | None = None,
+                       reason: str | None = None) -> UUID:
+        program = self.program(program_ident)
+        program.accept(self.stamp(on), self.programs_of(program.client_id))
+        self.save(program)
+        return program.id
+
+    def decline_program(self, program_ident: UUID, *, on: datetime | None = None,
+                        reason: str | None = None) -> UUID:
+        program = self.program(program_ident)
+        program.decline(self.stamp(on), reason)
+        self.save(program)
+        return program.id
+
+    def complete_program(self, program_ident: UUID, *, on: datetime | None = None,
+                         reason: str | None = None) -> UUID:
+        program = self.program(program_ident)
+        program.complete(self.stamp(on), reason)
+        self.save(program)
+        return program.id
+
+    def discontinue_program(self, program_ident: UUID, *, on: datetime | None = None,
+                            reason: str | None = None) -> UUID:
+        program = self.program(program_ident)
+        program.discontinue(self.stamp(on), reason)
+        self.save(program)
+        return program.id
+
+    def reevaluate_program(
+        self, program_ident: UUID, *, findings: str, outcome: str,
+        measures: dict[str, float] | None = None, on: datetime | None = None,
+    ) -> UUID:
+        program = self.program(program_ident)
+        program.reevaluate(self.stamp(on), findings, measures or {}, outcome)
+        self.save(program)
+        return program.id
+
+    # -- referrals -----------------------------------------------------------------------
+
+    def receive_referral(self, *, source: str, referrer: str, prospect: str,
+                         on: datetime | None = None, referral_id: UUID | None = None) -> UUID:
+        referral = Referral.receive(self.stamp(on), referral_id or uuid4(), source, referrer,
+                                    prospect)
+        self.save(referral)
+        return referral.id
+
+    def make_referral(self, client_id: UUID, *, to: str, reason: str,
+                      on: datetime | None = None) -> UUID:
+        client = self.client(client_id)
+        number, ident = self._next_id(outbound_referral_id, client_id)
+        referral = Referral.make(self.stamp(on), ident, number, client, to, reason)
+        self.save(referral)
+        return referral.id
+
+    def record_referral_outcome(self, referral_ident: UUID, *, cleared: bool,
+                                note: str | None = None, on: datetime | None = None) -> UUID:
+        """A "cleared" answer also records ContraindicationCleared on the client, atomically."""
+        stamp = self.stamp(on)
+        referral = self.referral(referral_ident)
+        named = referral.record_outcome(stamp, cleared, note)
+        if not cleared or referral.client_id is None:
+            self.save(referral)
+            return referral.id
+        client = self.client(referral.client_id)
+        to_clear = named or list(client.open_contraindications.values())
+        provider = referral.provider or "provider"
+        for contraindication in to_clear:
+            client.clear_contraindication(stamp, contraindication, provider)
+        self.save(referral, client)
+        return referral.id
+
+    def send_care_report(self, referral_ident: UUID, *, summary: str,
+                         on: datetime | None = None) -> UUID:
+        referral = self.referral(referral_ident)
+        referral.send_care_report(self.stamp(on), summary)
+        self.save(referral)
+        return referral.id

@@ -1,0 +1,1 @@
+"""The `practice` command line: thin click commands over the PracticeLedger."""

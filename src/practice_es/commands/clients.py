@@ -1,0 +1,159 @@
+"""`practice client …`: intake, contact, health history, assessments, lapses and recalls."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import click
+
+from practice_es.application import PracticeLedger
+from practice_es.commands.context import PracticeContext, action, pass_practice
+from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain
+from practice_es.commands.params import DATE, ID, MEASURE, measures_dict
+from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
+
+LIST_COLUMNS = ("client_id", "name", "status", "legacy_id", "last_visit_on")
+
+
+@click.group()
+def client() -> None:
+    """Clients: intake, contact, health history, assessments, lapses and recalls."""
+
+
+@client.command()
+@click.option("--name", required=True, help="The client's full name.")
+@click.option("--dob", type=DATE, help="Date of birth (ISO 8601).")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--reason", "reasons", multiple=True, help="Reason for visiting (repeatable).")
+@click.option("--goal", "goals", multiple=True, help="A goal of the client (repeatable).")
+@click.option("--condition", "conditions", multiple=True, help="A health condition.")
+@click.option("--medication", "medications", multiple=True)
+@click.option("--contraindication", "contraindications", multiple=True,
+              help="Blocks programs and visits until cleared (C2).")
+@click.option("--source", type=click.Choice(SOURCE_KINDS), help="How the client found us.")
+@click.option("--referrer", help="Who referred them (a doctor's key, a client id…).")
+@click.option("--referral", type=ID, help="The referral this intake converts (R1).")
+@action
+def intake(ledger: PracticeLedger, dob: date | None, source: str | None,
+           referral: UUID | None, **fields: Any) -> dict[str, Any]:
+    """Record a new client (IntakeRecorded). Prints the client id."""
+    fields = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    client_id = ledger.record_intake(date_of_birth=dob, referral_source=source,
+                                     referral_id=referral, **fields)
+    return {"client_id": client_id}
+
+
+@client.command()
+@click.argument("client_id", type=ID)
+@click.option("--findings", required=True)
+@click.option("--measure", "measures", type=MEASURE, multiple=True)
+@click.option("--contraindication", "contraindications", multiple=True)
+@action
+def assess(ledger: PracticeLedger, client_id: UUID, findings: str,
+           measures: tuple[tuple[str, float], ...], contraindications: tuple[str, ...],
+           on: Any) -> dict[str, Any]:
+    """Record an assessment (AssessmentRecorded). Prints the assessment id."""
+    assessment_id = ledger.record_assessment(
+        client_id, findings=findings, measures=measures_dict(measures),
+        contraindications=contraindications, on=on)
+    return {"assessment_id": assessment_id, "client_id": client_id}
+
+
+@client.command()
+@click.argument("client_id", type=ID)
+@click.option("--contraindication", required=True)
+@click.option("--by", required=True, help="Who cleared it (the provider).")
+@action
+def clear(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:
+    """Record that a contraindication was cleared (ContraindicationCleared)."""
+    return {"client_id": ledger.clear_contraindication(client_id, **fields)}
+
+
+@client.command()
+@click.argument("client_id", type=ID)
+@click.option("--name")
+@click.option("--email")
+@click.option("--phone")
+@action
+def update(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:
+    """Update contact details (ContactUpdated)."""
+    return {"client_id": ledger.update_contact(client_id, **fields)}
+
+
+@client.command()
+@click.argument("client_id", type=ID)
+@click.option("--condition", "conditions", multiple=True)
+@click.option("--medication", "medications", multiple=True)
+@click.option("--contraindication", "contraindications", multiple=True)
+@action
+def health(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:
+    """Add to the health history (HealthHistoryUpdated)."""
+    return {"client_id": ledger.update_health_history(client_id, **fields)}
+
+
+@client.command()
+@click.argument("client_id", type=ID)
+@click.option("--channel", required=True, type=click.Choice(RECALL_CHANNELS))
+@action
+def recall(ledger: PracticeLedger, client_id: UUID, channel: str, on: Any) -> dict[str, Any]:
+    """Record a recall sent to the client (RecallSent). Prints the recall id."""
+    return {"recall_id": ledger.send_recall(client_id, channel=channel, on=on),
+            "client_id": client_id}
+
+
+@client.command("lapse-sweep")
+@click.option("--as-of", "as_of", type=DATE, required=True)
+@click.option("--after-days", type=int, default=90, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_practice
+def lapse_sweep(practice: PracticeContext, as_of: date, after_days: int, as_json: bool) -> None:
+    """Record Lapsed for each client lapsed by AS_OF (C4); prints their ids, each once."""
+    from practice_es.projections.clients import lapse_candidates
+
+    runner = practice.runner()
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        candidates = [UUID(c) for c in lapse_candidates(conn, as_of, after_days)]
+    lapsed = practice.ledger().sweep_lapses(candidates, as_of=as_of, after_days=after_days)
+    runner.catch_up()
+    emit_result({"lapsed": lapsed}, as_json)
+
+
+@client.command()
+@click.argument("client_id", type=ID)
+@pass_practice
+def show(practice: PracticeContext, client_id: UUID) -> None:
+    """Show what the ledger knows of a client, as JSON."""
+    ledger = practice.ledger()
+    found = ledger.client(client_id)
+    state = found.snapshot_state()
+    state = {k: v for k, v in state.items() if not k.startswith("_")}
+    state["client_id"] = str(client_id)
+    state["scheduled"] = sorted(state["scheduled"].values(), key=lambda v: v["at"])
+    state.pop("closed_visit_ids")
+    state["programs"] = [
+        {"program_id": str(p.id), "phase": p.phase, "status": p.status, "visits": p.visits}
+        for p in ledger.programs_of(client_id)
+    ]
+    click.echo(dumps({k: plain(v) for k, v in state.items()}))
+
+
+@client.command("list")
+@click.option("--status", type=click.Choice(("active", "lapsed", "prospect", "erased")))
+@click.option("--search", help="Part of a name, e-mail, phone or legacy id.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True)
+@pass_practice
+def list_clients(practice: PracticeContext, status: str | None, search: str | None,
+                 fmt: str) -> None:
+    """List clients with their status and last visit."""
+    from practice_es.projections.clients import find_clients
+
+    runner = practice.runner()
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        rows = find_clients(conn, status, search)
+    emit_rows(rows, LIST_COLUMNS, fmt, title="Clients")

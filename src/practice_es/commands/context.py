@@ -1,0 +1,66 @@
+"""What every command shares: the settings, the ledger and its read models, opened lazily."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from practice_es.commands.output import emit_result
+from practice_es.commands.params import DATETIME
+from practice_es.infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from practice_es.application import PracticeLedger
+    from practice_es.projections.runner import ProjectionRunner
+
+
+@dataclass
+class PracticeContext:
+    settings: Settings
+    _ledger: PracticeLedger | None = field(default=None, repr=False)
+    _runner: ProjectionRunner | None = field(default=None, repr=False)
+
+    def ledger(self) -> PracticeLedger:
+        if self._ledger is None:
+            from practice_es.application import PracticeLedger
+
+            self._ledger = PracticeLedger(self.settings)
+        return self._ledger
+
+    def runner(self) -> ProjectionRunner:
+        if self._runner is None:
+            from practice_es.projections.registry import all_projections
+            from practice_es.projections.runner import ProjectionRunner
+
+            self._runner = ProjectionRunner(self.ledger(), all_projections())
+        return self._runner
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+pass_practice = click.make_pass_decorator(PracticeContext)
+
+
+def action(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """An action: takes `--on` and `--json`, runs on the ledger, then catches the read models
+    up and prints the id it created or changed (or one JSON object with `--json`)."""
+
+    @click.option("--on", "on", type=DATETIME, default=None,
+                  help="When it happened (ISO 8601; default now, PRACTICE_TZ).")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @pass_practice
+    @functools.wraps(func)
+    def command(practice: PracticeContext, *args: Any, as_json: bool, **kwargs: Any) -> None:
+        result = func(practice.ledger(), *args, **kwargs)
+        practice.runner().catch_up()
+        emit_result(result, as_json)
+
+    return command

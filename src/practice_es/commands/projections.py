@@ -1,0 +1,64 @@
+"""`practice projections …`: status, catch-up and rebuild of the read models."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from practice_es.commands.context import PracticeContext, pass_practice
+from practice_es.commands.output import emit_rows, say
+from practice_es.projections.runner import Progress
+
+
+@click.group()
+def projections() -> None:
+    """Read models: where each stands in the event log, catch-up and rebuild."""
+
+
+@projections.command()
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@pass_practice
+def status(practice: PracticeContext, fmt: str) -> None:
+    """Each projection's position against the head of the log, and its rows."""
+    rows = [
+        {"name": s.name, "version": s.version, "position": s.position, "head": s.head,
+         "behind": s.behind, "rows": s.rows}
+        for s in practice.runner().status()
+    ]
+    emit_rows(rows, ("name", "version", "position", "head", "behind", "rows"), fmt,
+              title="Projections")
+
+
+@projections.command("catch-up")
+@pass_practice
+def catch_up(practice: PracticeContext) -> None:
+    """Apply every event recorded since each projection's position."""
+    applied = _with_progress(lambda progress: practice.runner().catch_up(progress))
+    say(f"caught up: {applied} log positions applied")
+
+
+@projections.command()
+@click.argument("names", nargs=-1)
+@pass_practice
+def rebuild(practice: PracticeContext, names: tuple[str, ...]) -> None:
+    """Rebuild the named projections (all if none) from nothing."""
+    applied = _with_progress(lambda progress: practice.runner().rebuild(names, progress))
+    say(f"rebuilt {', '.join(names) or 'every projection'}: {applied} log positions replayed")
+
+
+def _with_progress(run: "type[object] | object") -> int:
+    if not sys.stderr.isatty():
+        return run(None)  # type: ignore[operator, no-any-return]
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True) as bar:
+        task = bar.add_task("replaying the log", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run(progress)  # type: ignore[operator, no-any-return]
+
+
+__all__ = ["Progress"]

@@ -1,0 +1,449 @@
+"""The Client aggregate: intake, health history, assessments, visits, lapses and recalls."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from practice_es.domain.errors import InvalidInput, RuleRefused
+from practice_es.domain.events import (
+    TOPIC_PREFIX,
+    PracticeAggregate,
+    PracticeCreated,
+    PracticeEvent,
+    Stamp,
+)
+from practice_es.domain.keys import normalise_condition, normalise_key
+from practice_es.domain.measures import validate_measures
+
+if TYPE_CHECKING:
+    from practice_es.domain.program import ProgramOfCare
+
+SOURCE_KINDS = ("client", "doctor", "advertising", "online", "walk-in", "other")
+RECALL_CHANNELS = ("phone", "email", "sms", "letter")
+ClientStatus = Literal["prospect", "active", "lapsed", "erased"]
+VisitStatus = Literal["scheduled", "completed", "cancelled", "missed"]
+
+
+class ScheduledVisit(BaseModel):
+    visit_id: UUID
+    at: datetime
+    program_id: UUID | None = None
+
+
+class ClientState(BaseModel):
+    name: str
+    date_of_birth: date | None
+    email: str | None
+    phone: str | None
+    reasons: list[str]
+    goals: list[str]
+    conditions: list[str]
+    medications: list[str]
+    open_contraindications: dict[str, str]  # normalised -> as first written
+    referral_source: str | None
+    referrer: str | None
+    referral_id: UUID | None
+    legacy_id: str | None
+    intake_on: datetime
+    assessment_ids: list[UUID]
+    scheduled: dict[UUID, ScheduledVisit]
+    closed_visit_ids: set[UUID]
+    completed_visits: int
+    last_completed_on: datetime | None
+    status: ClientStatus
+    lapsed_on: date | None
+    recall_since_lapse: UUID | None
+
+
+def _event(name: str) -> str:
+    return f"{TOPIC_PREFIX}Client.{name}"
+
+
+class Client(PracticeAggregate):
+    """A person the practice sees. Exists from `IntakeRecorded` (C1)."""
+
+    TOPIC = TOPIC_PREFIX + "Client"
+    State = ClientState
+
+    if TYPE_CHECKING:  # declared for the type checker; the events set them
+        name: str
+        date_of_birth: date | None
+        email: str | None
+        phone: str | None
+        reasons: list[str]
+        goals: list[str]
+        conditions: list[str]
+        medications: list[str]
+        open_contraindications: dict[str, str]
+        referral_source: str | None
+        referrer: str | None
+        referral_id: UUID | None
+        legacy_id: str | None
+        intake_on: datetime
+        assessment_ids: list[UUID]
+        scheduled: dict[UUID, ScheduledVisit]
+        closed_visit_ids: set[UUID]
+        completed_visits: int
+        last_completed_on: datetime | None
+        status: ClientStatus
+        lapsed_on: date | None
+        recall_since_lapse: UUID | None
+
+    class IntakeRecorded(PracticeCreated):
+        TOPIC: ClassVar[str] = _event("IntakeRecorded")
+        name: str
+        date_of_birth: date | None = None
+        email: str | None = None
+        phone: str | None = None
+        reasons: list[str] = []
+        goals: list[str] = []
+        conditions: list[str] = []
+        medications: list[str] = []
+        contraindications: list[str] = []
+        referral_source: str | None = None
+        referrer: str | None = None
+        referral_id: UUID | None = None
+        legacy_id: str | None = None
+
+        def apply(self, client: Client) -> None:
+            client.__dict__.update(
+                name=self.name,
+                date_of_birth=self.date_of_birth,
+                email=self.email,
+                phone=self.phone,
+                reasons=list(self.reasons),
+                goals=list(self.goals),
+                conditions=list(self.conditions),
+                medications=list(self.medications),
+                open_contraindications={},
+                referral_source=self.referral_source,
+                referrer=self.referrer,
+                referral_id=self.referral_id,
+                legacy_id=self.legacy_id,
+                intake_on=self.occurred_on,
+                assessment_ids=[],
+                scheduled={},
+                closed_visit_ids=set(),
+                completed_visits=0,
+                last_completed_on=None,
+                status="prospect",
+                lapsed_on=None,
+                recall_since_lapse=None,
+            )
+            client.open_contraindication(self.contraindications)
+
+    class ContactUpdated(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("ContactUpdated")
+        name: str | None = None
+        email: str | None = None
+        phone: str | None = None
+
+        def apply(self, client: Client) -> None:
+            for field in ("name", "email", "phone"):
+                value = getattr(self, field)
+                if value is not None:
+                    setattr(client, field, value)
+
+    class HealthHistoryUpdated(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("HealthHistoryUpdated")
+        conditions: list[str] = []
+        medications: list[str] = []
+        contraindications: list[str] = []
+
+        def apply(self, client: Client) -> None:
+            client.conditions.extend(self.conditions)
+            client.medications.extend(self.medications)
+            client.open_contraindication(self.contraindications)
+
+    class AssessmentRecorded(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("AssessmentRecorded")
+        assessment_id: UUID
+        findings: str
+        measures: dict[str, float] = {}
+        contraindications: list[str] = []
+
+        def apply(self, client: Client) -> None:
+            client.assessment_ids.append(self.assessment_id)
+            client.open_contraindication(self.contraindications)
+
+    class ContraindicationCleared(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("ContraindicationCleared")
+        contraindication: str
+        by: str
+
+        def apply(self, client: Client) -> None:
+            client.open_contraindications.pop(normalise_condition(self.contraindication), None)
+
+    class VisitScheduled(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("VisitScheduled")
+        visit_id: UUID
+        at: datetime
+        program_id: UUID | None = None
+
+        def apply(self, client: Client) -> None:
+            client.scheduled[self.visit_id] = ScheduledVisit(
+                visit_id=self.visit_id, at=self.at, program_id=self.program_id
+            )
+
+    class VisitRescheduled(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("VisitRescheduled")
+        visit_id: UUID
+        at: datetime
+
+        def apply(self, client: Client) -> None:
+            visit = client.scheduled[self.visit_id]
+            client.scheduled[self.visit_id] = visit.model_copy(update={"at": self.at})
+
+    class VisitCancelled(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("VisitCancelled")
+        visit_id: UUID
+        reason: str | None = None
+
+        def apply(self, client: Client) -> None:
+            client.close_visit(self.visit_id)
+
+    class VisitMissed(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("VisitMissed")
+        visit_id: UUID
+        reason: str | None = None
+
+        def apply(self, client: Client) -> None:
+            client.close_visit(self.visit_id)
+
+    class VisitCompleted(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("VisitCompleted")
+        visit_id: UUID
+        measures: dict[str, float] = {}
+        notes: str | None = None
+        program_id: UUID | None = None
+
+        def apply(self, client: Client) -> None:
+            client.close_visit(self.visit_id)
+            client.completed_visits += 1
+            last = client.last_completed_on
+            if last is None or self.occurred_on >= last:
+                client.last_completed_on = self.occurred_on
+            if client.status == "prospect":
+                client.status = "active"
+
+    class Lapsed(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("Lapsed")
+        as_of: date
+        after_days: int
+        last_visit_on: date | None = None
+
+        def apply(self, client: Client) -> None:
+            client.status = "lapsed"
+            client.lapsed_on = self.as_of
+            client.recall_since_lapse = None
+
+    class RecallSent(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("RecallSent")
+        recall_id: UUID
+        channel: str
+
+        def apply(self, client: Client) -> None:
+            if client.status == "lapsed":
+                client.recall_since_lapse = self.recall_id
+
+    class Reactivated(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("Reactivated")
+        visit_id: UUID
+        lapsed_on: date | None = None
+        recall_id: UUID | None = None
+
+        def apply(self, client: Client) -> None:
+            client.status = "active"
+            client.lapsed_on = None
+            client.recall_since_lapse = None
+
+    # -- helpers used by the events' apply methods ------------------------------------------
+
+    def open_contraindication(self, names: list[str]) -> None:
+        for name in names:
+            self.open_contraindications.setdefault(normalise_condition(name), name)
+
+    def close_visit(self, visit_id: UUID) -> None:
+        self.scheduled.pop(visit_id, None)
+        self.closed_visit_ids.add(visit_id)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def record_intake(cls, stamp: Stamp, client_id: UUID, **intake: Any) -> Client:
+        """C1: the client exists from this event."""
+        name = (intake.get("name") or "").strip()
+        if not name:
+            raise InvalidInput("name", "a client needs a name")
+        intake["name"] = name
+        _check_email(intake.get("email"))
+        _check_source(intake)
+        if intake.get("date_of_birth") and intake["date_of_birth"] > stamp.day:
+            raise InvalidInput("dob", "the date of birth is after the intake date")
+        return cls._create(cls.IntakeRecorded, id=client_id, **stamp.fields(), **intake)
+
+    def update_contact(
+        self, stamp: Stamp, name: str | None, email: str | None, phone: str | None
+    ) -> None:
+        if name is None and email is None and phone is None:
+            raise InvalidInput("contact", "give at least one of --name, --email, --phone")
+        if name is not None and not name.strip():
+            raise InvalidInput("name", "a client needs a name")
+        _check_email(email)
+        self._trigger(self.ContactUpdated, stamp, name=name, email=email, phone=phone)
+
+    def update_health_history(
+        self, stamp: Stamp, conditions: list[str], medications: list[str],
+        contraindications: list[str],
+    ) -> None:
+        if not (conditions or medications or contraindications):
+            raise InvalidInput(
+                "health history", "give a --condition, --medication or --contraindication"
+            )
+        self._trigger(
+            self.HealthHistoryUpdated, stamp, conditions=conditions,
+            medications=medications, contraindications=contraindications,
+        )
+
+    def record_assessment(
+        self, stamp: Stamp, assessment_id: UUID, findings: str,
+        measures: dict[str, float], contraindications: list[str],
+    ) -> None:
+        if not findings.strip():
+            raise InvalidInput("findings", "an assessment records its findings")
+        self._check_not_before_intake(stamp.on, "an assessment")
+        self._trigger(
+            self.AssessmentRecorded, stamp, assessment_id=assessment_id, findings=findings,
+            measures=validate_measures(measures), contraindications=contraindications,
+        )
+
+    def clear_contraindication(self, stamp: Stamp, contraindication: str, by: str) -> None:
+        if not by.strip():
+            raise InvalidInput("by", "name who cleared the contraindication")
+        if normalise_condition(contraindication) not in self.open_contraindications:
+            raise RuleRefused(
+                "C2", f"client {self.id} has no open contraindication '{contraindication}'"
+            )
+        self._trigger(self.ContraindicationCleared, stamp,
+                      contraindication=contraindication, by=by)
+
+    def check_no_open_contraindication(self, action: str) -> None:
+        """C2: an open contraindication blocks recommending a program and completing a visit."""
+        if self.open_contraindications:
+            names = ", ".join(sorted(self.open_contraindications.values()))
+            raise RuleRefused(
+                "C2",
+                f"cannot {action}: open contraindication ({names}) until "
+                "ContraindicationCleared is recorded",
+            )
+
+    def schedule_visit(
+        self, stamp: Stamp, visit_id: UUID, at: datetime, program: ProgramOfCare | None
+    ) -> None:
+        self._check_not_before_intake(at, "a visit")
+        self._check_program(program)
+        program_id = program.id if program else None
+        self._trigger(self.VisitScheduled, stamp, visit_id=visit_id, at=at, program_id=program_id)
+
+    def reschedule_visit(self, stamp: Stamp, visit_id: UUID, at: datetime) -> None:
+        self._scheduled_visit(visit_id, "reschedule")
+        self._check_not_before_intake(at, "a visit")
+        self._trigger(self.VisitRescheduled, stamp, visit_id=visit_id, at=at)
+
+    def cancel_visit(self, stamp: Stamp, visit_id: UUID, reason: str | None) -> None:
+        self._scheduled_visit(visit_id, "cancel")
+        self._trigger(self.VisitCancelled, stamp, visit_id=visit_id, reason=reason)
+
+    def miss_visit(self, stamp: Stamp, visit_id: UUID, reason: str | None) -> None:
+        self._scheduled_visit(visit_id, "record a no-show for")
+        self._trigger(self.VisitMissed, stamp, visit_id=visit_id, reason=reason)
+
+    def complete_visit(
+        self, stamp: Stamp, visit_id: UUID, program: ProgramOfCare | None,
+        measures: dict[str, float], notes: str | None, booked: bool,
+    ) -> None:
+        """Complete a booked visit (`booked`) or a walk-in one; C5 reactivates a lapsed client."""
+        if booked:
+            self._scheduled_visit(visit_id, "complete")
+        elif visit_id in self.closed_visit_ids or visit_id in self.scheduled:
+            raise InvalidInput("visit", f"visit {visit_id} is already recorded")
+        self.check_no_open_contraindication("complete a visit")
+        self._check_not_before_intake(stamp.on, "a visit")
+        self._check_program(program)
+        program_id = program.id if program else None
+        if program_id is None and booked:
+            program_id = self.scheduled[visit_id].program_id
+        was_lapsed, lapsed_on, recall = self.status == "lapsed", self.lapsed_on, self.recall_since_lapse
+        self._trigger(
+            self.VisitCompleted, stamp, visit_id=visit_id, measures=validate_measures(measures),
+            notes=notes, program_id=program_id,
+        )
+        if was_lapsed:
+            self._trigger(self.Reactivated, stamp, visit_id=visit_id,
+                          lapsed_on=lapsed_on, recall_id=recall)
+
+    def lapse_due(self, as_of: date, after_days: int) -> bool:
+        """C4: last completed visit (or intake) more than `after_days` before `as_of`, and no
+        visit scheduled on or after `as_of`. A lapsed or erased client does not lapse again."""
+        if self.status in ("lapsed", "erased"):
+            return False
+        since = (self.last_completed_on or self.intake_on).date()
+        if (as_of - since).days <= after_days:
+            return False
+        return not any(v.at.date() >= as_of for v in self.scheduled.values())
+
+    def record_lapse(self, stamp: Stamp, as_of: date, after_days: int) -> bool:
+        if not self.lapse_due(as_of, after_days):
+            return False
+        last = self.last_completed_on.date() if self.last_completed_on else None
+        self._trigger(self.Lapsed, stamp, as_of=as_of, after_days=after_days, last_visit_on=last)
+        return True
+
+    def send_recall(self, stamp: Stamp, recall_id: UUID, channel: str) -> None:
+        if channel not in RECALL_CHANNELS:
+            raise InvalidInput("channel", f"'{channel}' is not one of {', '.join(RECALL_CHANNELS)}")
+        self._check_not_before_intake(stamp.on, "a recall")
+        self._trigger(self.RecallSent, stamp, recall_id=recall_id, channel=channel)
+
+    # -- rule checks ------------------------------------------------------------------------
+
+    def _check_not_before_intake(self, when: datetime, what: str) -> None:
+        if when.date() < self.intake_on.date():
+            raise RuleRefused(
+                "C3", f"{what} on {when.date()} would precede the intake on {self.intake_on.date()}"
+            )
+
+    def _check_program(self, program: ProgramOfCare | None) -> None:
+        """C3: a visit for a program is for an accepted, still-active program of this client."""
+        if program is None:
+            return
+        if program.client_id != self.id:
+            raise RuleRefused("C3", f"program {program.id} is not a program of client {self.id}")
+        if program.status != "active":
+            raise RuleRefused(
+                "C3", f"program {program.id} is {program.status}, not accepted and active"
+            )
+
+    def _scheduled_visit(self, visit_id: UUID, action: str) -> ScheduledVisit:
+        if visit_id in self.scheduled:
+            return self.scheduled[visit_id]
+        if visit_id in self.closed_visit_ids:
+            raise RuleRefused("V1", f"cannot {action} visit {visit_id}: it is no longer scheduled")
+        raise InvalidInput("visit", f"client {self.id} has no visit with id {visit_id}")
+
+
+def _check_email(email: str | None) -> None:
+    if email is not None and email.strip() and "@" not in email:
+        raise InvalidInput("email", f"'{email}' is not an e-mail address")
+
+
+def _check_source(intake: dict[str, Any]) -> None:
+    kind = intake.get("referral_source")
+    if kind is not None and kind not in SOURCE_KINDS:
+        raise InvalidInput("source", f"'{kind}' is not one of {', '.join(SOURCE_KINDS)}")
+    if intake.get("referrer"):
+        intake["referrer"] = normalise_key(intake["referrer"])

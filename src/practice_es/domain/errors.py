@@ -1,0 +1,38 @@
+"""Domain errors. Each names the rule it enforces, so the CLI can say which rule refused."""
+
+from __future__ import annotations
+
+
+class PracticeError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+
+class RuleRefused(PracticeError):
+    """A rule of SPEC §2 refused the action (exit code 1)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+        self.message = message
+
+
+class InvalidInput(PracticeError):
+    """A value the user gave is not acceptable (exit code 2). Names the field and the rule."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(InvalidInput):
+    """An id names nothing in the ledger (exit code 2: the user gave a wrong id)."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(kind, f"no {kind.replace('_', ' ')} with id {ident}")
+        self.kind = kind
+        self.ident = ident
+
+
+class ConcurrentChange(PracticeError):
+    """Someone else changed the same record at the same moment (exit code 3)."""

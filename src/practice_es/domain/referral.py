@@ -1,0 +1,170 @@
+"""The Referral aggregate: referrals in (sources), referrals out and integrative care (R1–R2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from practice_es.domain.client import SOURCE_KINDS, Client
+from practice_es.domain.errors import InvalidInput, RuleRefused
+from practice_es.domain.events import (
+    TOPIC_PREFIX,
+    PracticeAggregate,
+    PracticeCreated,
+    PracticeEvent,
+    Stamp,
+)
+from practice_es.domain.keys import normalise_condition, normalise_key
+
+Direction = Literal["in", "out"]
+
+
+class ReferralState(BaseModel):
+    direction: Direction
+    source_kind: str | None = None
+    referrer: str | None = None
+    prospect: str | None = None
+    converted_client_id: UUID | None = None
+    client_id: UUID | None = None
+    provider: str | None = None
+    reason: str | None = None
+    contraindications: list[str] = []
+    cleared: bool | None = None
+    care_reports_sent: int = 0
+
+
+def _event(name: str) -> str:
+    return f"{TOPIC_PREFIX}Referral.{name}"
+
+
+class Referral(PracticeAggregate):
+    """Inbound (`ReferralReceived`) or outbound (`ReferralMade`)."""
+
+    TOPIC = TOPIC_PREFIX + "Referral"
+    State = ReferralState
+
+    if TYPE_CHECKING:  # declared for the type checker; the events set them
+        direction: Direction
+        source_kind: str | None
+        referrer: str | None
+        prospect: str | None
+        converted_client_id: UUID | None
+        client_id: UUID | None
+        provider: str | None
+        reason: str | None
+        contraindications: list[str]
+        cleared: bool | None
+        care_reports_sent: int
+
+    class ReferralReceived(PracticeCreated):
+        TOPIC: ClassVar[str] = _event("ReferralReceived")
+        source_kind: str
+        referrer: str
+        prospect: str
+
+        def apply(self, referral: Referral) -> None:
+            state = ReferralState(
+                direction="in", source_kind=self.source_kind, referrer=self.referrer,
+                prospect=self.prospect,
+            )
+            referral.__dict__.update(dict(state))
+
+    class ReferralConverted(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("ReferralConverted")
+        client_id: UUID
+
+        def apply(self, referral: Referral) -> None:
+            referral.converted_client_id = self.client_id
+
+    class ReferralMade(PracticeCreated):
+        TOPIC: ClassVar[str] = _event("ReferralMade")
+        client_id: UUID
+        number: int
+        provider: str
+        reason: str
+        contraindications: list[str] = []
+
+        def apply(self, referral: Referral) -> None:
+            state = ReferralState(
+                direction="out", client_id=self.client_id, provider=self.provider,
+                reason=self.reason, contraindications=list(self.contraindications),
+            )
+            referral.__dict__.update(dict(state))
+
+    class ReferralOutcomeRecorded(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("ReferralOutcomeRecorded")
+        cleared: bool
+        note: str | None = None
+
+        def apply(self, referral: Referral) -> None:
+            referral.cleared = self.cleared
+
+    class CareReportSent(PracticeEvent):
+        TOPIC: ClassVar[str] = _event("CareReportSent")
+        summary: str
+
+        def apply(self, referral: Referral) -> None:
+            referral.care_reports_sent += 1
+
+    @classmethod
+    def receive(
+        cls, stamp: Stamp, referral_id: UUID, source_kind: str, referrer: str, prospect: str
+    ) -> Referral:
+        if source_kind not in SOURCE_KINDS:
+            raise InvalidInput("source", f"'{source_kind}' is not one of {', '.join(SOURCE_KINDS)}")
+        if not referrer.strip():
+            raise InvalidInput("referrer", "name who referred the prospect")
+        if not prospect.strip():
+            raise InvalidInput("prospect", "name the person referred")
+        return cls._create(
+            cls.ReferralReceived, id=referral_id, **stamp.fields(), source_kind=source_kind,
+            referrer=normalise_key(referrer), prospect=prospect.strip(),
+        )
+
+    @classmethod
+    def make(
+        cls, stamp: Stamp, referral_id: UUID, number: int, client: Client, provider: str,
+        reason: str,
+    ) -> Referral:
+        """Refer a client out. A reason naming an open contraindication is linked to it."""
+        if not provider.strip():
+            raise InvalidInput("to", "name the provider the client is referred to")
+        if not reason.strip():
+            raise InvalidInput("reason", "a referral out records its reason")
+        linked = [c for k, c in client.open_contraindications.items()
+                  if k == normalise_condition(reason)]
+        return cls._create(
+            cls.ReferralMade, id=referral_id, **stamp.fields(), client_id=client.id,
+            number=number, provider=normalise_key(provider), reason=reason.strip(),
+            contraindications=linked,
+        )
+
+    def convert(self, stamp: Stamp, client_id: UUID) -> None:
+        """R1: an inbound referral converts into one client, at most once."""
+        if self.direction != "in":
+            raise RuleRefused("R1", f"referral {self.id} was made out, not received")
+        if self.converted_client_id is not None:
+            raise RuleRefused(
+                "R1", f"referral {self.id} already converted to client {self.converted_client_id}"
+            )
+        self._trigger(self.ReferralConverted, stamp, client_id=client_id)
+
+    def record_outcome(self, stamp: Stamp, cleared: bool, note: str | None) -> list[str]:
+        """The provider's answer. Returns the contraindications it clears on the client."""
+        self._check_outbound("record an outcome for")
+        if self.cleared is not None:
+            raise RuleRefused("R3", f"referral {self.id} already has its outcome recorded")
+        self._trigger(self.ReferralOutcomeRecorded, stamp, cleared=cleared, note=note)
+        return list(self.contraindications) if cleared else []
+
+    def send_care_report(self, stamp: Stamp, summary: str) -> None:
+        self._check_outbound("send a care report on")
+        if not summary.strip():
+            raise InvalidInput("summary", "a care report has a summary")
+        self._trigger(self.CareReportSent, stamp, summary=summary.strip())
+
+    def _check_outbound(self, action: str) -> None:
+        if self.direction != "out":
+            raise RuleRefused("R3", f"cannot {action} referral {self.id}: it was received, not made")

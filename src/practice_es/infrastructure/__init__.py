@@ -1,0 +1,1 @@
+"""Settings, the event store behind one URL, transcoding and encryption."""

@@ -1,0 +1,113 @@
+"""The client directory: who the practice's clients are, their status and last visit.
+
+Keeps name, e-mail and phone because `client list --search` finds clients by them (ADR 0005).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Date, Integer, String, Table, update
+
+from practice_es.domain.client import Client
+from practice_es.domain.events import DomainEvent
+from practice_es.projections.base import Projection, read_models
+
+client_directory = Table(
+    "rm_client_directory",
+    read_models,
+    Column("client_id", String(36), primary_key=True),
+    Column("name", String, nullable=False),
+    Column("email", String),
+    Column("phone", String),
+    Column("legacy_id", String, index=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("intake_on", Date, nullable=False),
+    Column("last_visit_on", Date),
+    Column("completed_visits", Integer, nullable=False),
+    Column("referral_source", String(16)),
+    Column("referrer", String),
+)
+
+
+class ClientDirectory(Projection):
+    name = "clients"
+    version = 1
+    tables = (client_directory,)
+    topics = tuple(
+        getattr(Client, event).TOPIC
+        for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
+                      "Reactivated")
+    )
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+        for _, event in events:
+            handler = getattr(self, f"_on_{type(event).__name__}", None)
+            if handler is not None:
+                handler(conn, event)
+
+    def _set(self, conn: Connection, event: DomainEvent, **values: Any) -> None:
+        row = client_directory.c.client_id == str(event.originator_id)
+        conn.execute(update(client_directory).where(row).values(**values))
+
+    def _on_IntakeRecorded(self, conn: Connection, event: Client.IntakeRecorded) -> None:
+        conn.execute(client_directory.insert().values(
+            client_id=str(event.originator_id), name=event.name, email=event.email,
+            phone=event.phone, legacy_id=event.legacy_id, status="prospect",
+            intake_on=event.occurred_on.date(), last_visit_on=None, completed_visits=0,
+            referral_source=event.referral_source, referrer=event.referrer,
+        ))
+
+    def _on_ContactUpdated(self, conn: Connection, event: Client.ContactUpdated) -> None:
+        values = {k: getattr(event, k) for k in ("name", "email", "phone")
+                  if getattr(event, k) is not None}
+        self._set(conn, event, **values)
+
+    def _on_VisitCompleted(self, conn: Connection, event: Client.VisitCompleted) -> None:
+        c = client_directory.c
+        row = c.client_id == str(event.originator_id)
+        day = event.occurred_on.date()
+        conn.execute(update(client_directory).where(row).values(
+            completed_visits=c.completed_visits + 1,
+        ))
+        conn.execute(update(client_directory).where(
+            row, (c.last_visit_on.is_(None)) | (c.last_visit_on < day)
+        ).values(last_visit_on=day))
+        conn.execute(update(client_directory).where(row, c.status == "prospect")
+                     .values(status="active"))
+
+    def _on_Lapsed(self, conn: Connection, event: DomainEvent) -> None:
+        self._set(conn, event, status="lapsed")
+
+    def _on_Reactivated(self, conn: Connection, event: DomainEvent) -> None:
+        self._set(conn, event, status="active")
+
+
+def find_clients(conn: Connection, status: str | None = None,
+                 search: str | None = None) -> list[dict[str, Any]]:
+    """The directory, filtered by status and by a search over name, e-mail, phone, legacy id."""
+    from sqlalchemy import func, or_, select
+
+    c = client_directory.c
+    query = select(client_directory).order_by(c.name, c.client_id)
+    if status:
+        query = query.where(c.status == status)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(or_(*(func.lower(col).like(pattern)
+                                  for col in (c.name, c.email, c.phone, c.legacy_id))))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def lapse_candidates(conn: Connection, as_of: Any, after_days: int) -> list[str]:
+    """Clients who may have lapsed by `as_of` (the aggregate makes the final decision, C4)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    c = client_directory.c
+    cutoff = as_of - timedelta(days=after_days)
+    since = func.coalesce(c.last_visit_on, c.intake_on)
+    query = select(c.client_id).where(c.status.in_(("prospect", "active")), since < cutoff)
+    return [row.client_id for row in conn.execute(query.order_by(c.client_id))]
