@@ -88,7 +88,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def load(self, kind: type[TAggregate], ident: UUID, what: str) -> TAggregate:
         try:
-            aggregate = self.repository.get(ident)
+            aggregate: object = self.repository.get(ident)
         except AggregateNotFoundError:
             raise NotFound(what, ident) from None
         if not isinstance(aggregate, kind):
@@ -129,7 +129,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def programs_of(self, client_id: UUID) -> list[ProgramOfCare]:
         """A client's programs, found by their derived ids (no scan of the log)."""
-        found = []
+        found: list[ProgramOfCare] = []
         for _, ident in self._numbered(program_id, client_id):
             if not self.exists(ident):
                 return found

@@ -53,14 +53,15 @@ def action(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
     """An action: takes `--on` and `--json`, runs on the ledger, then catches the read models
     up and prints the id it created or changed (or one JSON object with `--json`)."""
 
-    @click.option("--on", "on", type=DATETIME, default=None,
-                  help="When it happened (ISO 8601; default now, PRACTICE_TZ).")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-    @pass_practice
     @functools.wraps(func)
-    def command(practice: PracticeContext, *args: Any, as_json: bool, **kwargs: Any) -> None:
+    def command(*args: Any, as_json: bool, **kwargs: Any) -> None:
+        practice = click.get_current_context().find_object(PracticeContext)
+        assert practice is not None  # the `practice` group always sets it
         result = func(practice.ledger(), *args, **kwargs)
         practice.runner().catch_up()
         emit_result(result, as_json)
 
-    return command
+    with_json = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    with_on = click.option("--on", "on", type=DATETIME, default=None,
+                           help="When it happened (ISO 8601; default now, PRACTICE_TZ).")
+    return with_on(with_json(command))

@@ -23,7 +23,11 @@ class PracticeFailure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.code = exit_code
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self.code
 
     def format_message(self) -> str:
         return self.message
@@ -88,7 +92,19 @@ def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
 
 
 def _register() -> None:
-    from practice_es.commands import clients, init, programs, projections, referrals, visits
+    from practice_es.commands import (
+        audit,
+        clients,
+        demo,
+        init,
+        keys,
+        migrate,
+        programs,
+        projections,
+        referrals,
+        reports,
+        visits,
+    )
 
     cli.add_command(init.init)
     cli.add_command(clients.client)
@@ -96,6 +112,11 @@ def _register() -> None:
     cli.add_command(visits.visit)
     cli.add_command(referrals.referral)
     cli.add_command(projections.projections)
+    cli.add_command(reports.report)
+    cli.add_command(audit.audit)
+    cli.add_command(migrate.migrate)
+    cli.add_command(keys.key)
+    cli.add_command(demo.demo)
 
 
 _register()

@@ -12,7 +12,7 @@ from practice_es.domain.errors import InvalidInput
 from practice_es.domain.measures import parse_measure
 
 
-class DateTimeParam(click.ParamType):
+class DateTimeParam(click.ParamType):  # type: ignore[type-arg]
     """ISO 8601: `2026-03-01` or `2026-03-01T09:30` (local to PRACTICE_TZ) or with an offset."""
 
     name = "datetime"
@@ -28,7 +28,7 @@ class DateTimeParam(click.ParamType):
                       "2026-03-01T09:30)", param, ctx)
 
 
-class DateParam(click.ParamType):
+class DateParam(click.ParamType):  # type: ignore[type-arg]
     name = "date"
 
     def convert(self, value: Any, param: click.Parameter | None,
@@ -41,7 +41,7 @@ class DateParam(click.ParamType):
             self.fail(f"'{value}' is not an ISO 8601 date (2026-03-01)", param, ctx)
 
 
-class IdParam(click.ParamType):
+class IdParam(click.ParamType):  # type: ignore[type-arg]
     name = "id"
 
     def convert(self, value: Any, param: click.Parameter | None,
@@ -54,7 +54,7 @@ class IdParam(click.ParamType):
             self.fail(f"'{value}' is not an id (ids look like 3f2b…, 32 hex digits)", param, ctx)
 
 
-class MeasureParam(click.ParamType):
+class MeasureParam(click.ParamType):  # type: ignore[type-arg]
     name = "NAME=VALUE"
 
     def convert(self, value: Any, param: click.Parameter | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -47,9 +48,9 @@ def rebuild(practice: PracticeContext, names: tuple[str, ...]) -> None:
     say(f"rebuilt {', '.join(names) or 'every projection'}: {applied} log positions replayed")
 
 
-def _with_progress(run: "type[object] | object") -> int:
+def _with_progress(run: Callable[[Progress | None], int]) -> int:
     if not sys.stderr.isatty():
-        return run(None)  # type: ignore[operator, no-any-return]
+        return run(None)
     from rich.progress import Progress as Bar
 
     with Bar(transient=True) as bar:
@@ -58,7 +59,5 @@ def _with_progress(run: "type[object] | object") -> int:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run(progress)  # type: ignore[operator, no-any-return]
+        return run(progress)
 
-
-__all__ = ["Progress"]

@@ -377,7 +377,8 @@ class Client(PracticeAggregate):
         program_id = program.id if program else None
         if program_id is None and booked:
             program_id = self.scheduled[visit_id].program_id
-        was_lapsed, lapsed_on, recall = self.status == "lapsed", self.lapsed_on, self.recall_since_lapse
+        was_lapsed, lapsed_on = self.status == "lapsed", self.lapsed_on
+        recall = self.recall_since_lapse
         self._trigger(
             self.VisitCompleted, stamp, visit_id=visit_id, measures=validate_measures(measures),
             notes=notes, program_id=program_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -204,7 +204,9 @@ def _check_specific(
     if visits < 1:
         raise RuleRefused("P2", f"a program plans at least 1 visit, not {visits}")
     if not 0 < per_week <= 7:
-        raise RuleRefused("P2", f"visits per week must be more than 0 and at most 7, not {per_week:g}")
+        raise RuleRefused(
+            "P2", f"visits per week must be more than 0 and at most 7, not {per_week:g}"
+        )
     if not [g for g in goals if g.strip()]:
         raise RuleRefused("P2", "a program names at least one goal")
     if reevaluate_after is not None and not 1 <= reevaluate_after <= visits:

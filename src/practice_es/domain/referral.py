@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -167,4 +167,6 @@ class Referral(PracticeAggregate):
 
     def _check_outbound(self, action: str) -> None:
         if self.direction != "out":
-            raise RuleRefused("R3", f"cannot {action} referral {self.id}: it was received, not made")
+            raise RuleRefused(
+                "R3", f"cannot {action} referral {self.id}: it was received, not made"
+            )

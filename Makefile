@@ -1,0 +1,38 @@
+# practice-es: `make demo` and `make test` work on a fresh machine (they create .venv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit bench bench-quick soak clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf demo && mkdir -p demo
+	$(BIN)/practice --db sqlite:///demo/practice.db demo --charts demo
+
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scale full
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --scale quick
+
+soak: $(STAMP)
+	PRACTICE_SOAK=1 $(BIN)/pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

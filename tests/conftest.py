@@ -1,0 +1,75 @@
+"""Shared fixtures: a real ledger on a fresh SQLite file and, when PRACTICE_TEST_POSTGRES_URL is
+set, on a fresh PostgreSQL schema that is dropped afterwards (no run sees another's data)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from practice_es.application import PracticeLedger
+from practice_es.infrastructure.settings import Settings
+
+POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("PRACTICE_REQUIRE_POSTGRES") == "1"
+BACKENDS = ("sqlite", "postgres")
+
+
+def _admin_connect():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(plain.split("?")[0], autocommit=True)
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """A new, empty PostgreSQL schema for one test; dropped (with everything in it) after."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PRACTICE_REQUIRE_POSTGRES=1 but PRACTICE_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL tests skipped: PRACTICE_TEST_POSTGRES_URL is not set")
+    schema = f"practice_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with _admin_connect() as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with _admin_connect() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh, empty ledger on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'practice.db'}"
+    schema = request.getfixturevalue("postgres_schema")
+    base = POSTGRES_URL.split("?")[0]
+    return f"{base}?schema={schema}"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'practice.db'}"
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[PracticeLedger]:
+    app = PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def count_events(db_url: str) -> int:
+    """How many events the ledger holds, read straight from the store."""
+    app = PracticeLedger(Settings(db_url=db_url, actor="counter"))
+    try:
+        return int(app.recorder.max_notification_id() or 0)
+    finally:
+        app.close()
