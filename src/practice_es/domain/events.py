@@ -18,7 +18,7 @@ from eventsourcing.domain import (
     CanMutateAggregate,
     CanSnapshotAggregate,
 )
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, register_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict
 
 TOPIC_PREFIX = "practice:"
@@ -84,6 +84,11 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
         aggregate = object.__new__(aggregate_class)
         aggregate.restore_state(self.originator_id, self.originator_version, self.state)
         return aggregate
+
+
+# Aggregates register their events' topics when defined; a snapshot is no aggregate's event,
+# so without this a fresh process could not resolve "practice:Snapshot" to load a snapshot.
+register_topic(PracticeSnapshot.TOPIC, PracticeSnapshot)
 
 
 class PracticeAggregate(BaseAggregate[UUID]):
