@@ -24,7 +24,7 @@ from eventsourcing.utils import Environment, EnvType
 from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
 from practice_es.domain.events import PracticeAggregate, PracticeSnapshot, Stamp
-from practice_es.domain.keys import outbound_referral_id, program_id
+from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.infrastructure.settings import Settings
@@ -253,6 +253,9 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         client = self.client(client_id)
         booked = visit_id is not None
         visit_id = visit_id or uuid4()
+        if program is None and visit_id in client.scheduled:
+            # C3 holds for the program the visit was booked for, too: it must still be active.
+            program = client.scheduled[visit_id].program_id
         client.complete_visit(self.stamp(on), visit_id, self._program_for(program),
                               measures or {}, notes, booked)
         self.save(client)
@@ -352,7 +355,10 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             self.save(referral)
             return referral.id
         client = self.client(referral.client_id)
-        to_clear = named or list(client.open_contraindications.values())
+        still_open = client.open_contraindications
+        # Clear what the referral was for and is still open (it may have been cleared since).
+        to_clear = ([c for c in named if normalise_condition(c) in still_open] if named
+                    else list(still_open.values()))
         provider = referral.provider or "provider"
         for contraindication in to_clear:
             client.clear_contraindication(stamp, contraindication, provider)
