@@ -1,10 +1,127 @@
-"""`practice report …`: retention, referrals, recalls, timeline (issue 3 fills these in)."""
+"""`practice report …`: retention, referrals, timeline, recalls — tables, JSON, CSV, charts.
+
+Every report catches its read models up first, and takes `--as-known-at T`: what it would
+have shown at T, from only the events recorded by then."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
 import click
+
+from practice_es.commands.context import PracticeContext, pass_practice
+from practice_es.commands.output import FORMATS
+from practice_es.commands.params import DATE, DATETIME, ID
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def report_options(window: bool = False) -> Decorator:
+    """--format and --as-known-at on every report; --from/--to where SPEC §4 has them."""
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--as-known-at", "known_at", type=DATETIME, default=None,
+            help="Report what the ledger knew at this moment (only events recorded by then).",
+        )(func)
+        func = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                            show_default=True)(func)
+        if window:
+            func = click.option("--to", "end", type=DATE, help="Last day (included).")(func)
+            func = click.option("--from", "start", type=DATE, help="First day.")(func)
+        return pass_practice(func)
+    return decorate
+
+
+def _build(practice: PracticeContext, known_at: datetime | None,
+           make: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    from practice_es.reports.source import build
+
+    return build(practice.ledger(), practice.runner, known_at, make)
 
 
 @click.group()
 def report() -> None:
-    """Reports from the read models."""
+    """Reports from the read models (caught up first)."""
+
+
+@report.command()
+@click.option("--by", type=click.Choice(("month", "quarter")), default="month",
+              show_default=True, help="Cohort period.")
+@click.option("--view", type=click.Choice(("cohorts", "kpis", "dropoff")), default=None,
+              help="One part only (CSV shows the cohorts unless told).")
+@click.option("--chart", type=click.Path(dir_okay=False), help="Write a heatmap (.png/.svg).")
+@report_options(window=True)
+def retention(practice: PracticeContext, by: str, view: str | None, chart: str | None,
+              start: date | None, end: date | None, fmt: str,
+              known_at: datetime | None) -> None:
+    """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
+    from practice_es.reports import charts, render
+    from practice_es.reports.retention import retention_report
+    from practice_es.reports.window import Window
+
+    window = Window(start, end)
+    if chart:
+        charts.check_chart_path(chart)
+    data = _build(practice, known_at, lambda conn: retention_report(conn, by, window))
+    if chart:
+        charts.cohort_heatmap(data, chart)
+    render.emit_retention(data, fmt, view)
+
+
+@report.command()
+@click.option("--view", type=click.Choice(("sources", "providers")), default=None)
+@click.option("--chart", type=click.Path(dir_okay=False),
+              help="Write a bar chart of new clients by source (.png/.svg).")
+@report_options(window=True)
+def referrals(practice: PracticeContext, view: str | None, chart: str | None,
+              start: date | None, end: date | None, fmt: str,
+              known_at: datetime | None) -> None:
+    """Referral sources (referrals, conversions, new clients, visits) and provider balance."""
+    from practice_es.reports import charts, render
+    from practice_es.reports.referrals import referrals_report
+    from practice_es.reports.window import Window
+
+    window = Window(start, end)
+    if chart:
+        charts.check_chart_path(chart)
+    data = _build(practice, known_at, lambda conn: referrals_report(conn, window))
+    if chart:
+        charts.sources_bars(data, chart)
+    render.emit(data, fmt, render.referral_views(data), view)
+
+
+@report.command()
+@click.argument("client_id", type=ID)
+@click.option("--as-of", "as_of", type=DATE, help="Report date (default today).")
+@click.option("--view", type=click.Choice(("entries", "programs")), default=None)
+@report_options()
+def timeline(practice: PracticeContext, client_id: UUID, as_of: date | None,
+             view: str | None, fmt: str, known_at: datetime | None) -> None:
+    """A client's history, and per program its adherence and measure change."""
+    from practice_es.reports import render
+    from practice_es.reports.source import report_day
+    from practice_es.reports.timeline import timeline_report
+
+    day = report_day(practice.ledger(), as_of, known_at)
+    data = _build(practice, known_at, lambda conn: timeline_report(conn, str(client_id), day))
+    render.emit(data, fmt, render.timeline_views(data), view)
+
+
+@report.command()
+@click.option("--as-of", "as_of", type=DATE, help="The worklists' day (default today).")
+@click.option("--view", type=click.Choice(("recall_due", "reevaluation_due", "reactivate")),
+              default=None)
+@report_options()
+def recalls(practice: PracticeContext, as_of: date | None, view: str | None, fmt: str,
+            known_at: datetime | None) -> None:
+    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate."""
+    from practice_es.reports import render
+    from practice_es.reports.source import report_day
+    from practice_es.reports.worklists import worklists_report
+
+    day = report_day(practice.ledger(), as_of, known_at)
+    data = _build(practice, known_at, lambda conn: worklists_report(conn, day))
+    render.emit(data, fmt, render.worklist_views(data), view)

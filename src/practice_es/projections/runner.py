@@ -70,10 +70,17 @@ def build_engine(ledger: PracticeLedger) -> Engine:
 
 
 class ProjectionRunner:
-    def __init__(self, ledger: PracticeLedger, projections: Sequence[Projection]) -> None:
+    def __init__(
+        self, ledger: PracticeLedger, projections: Sequence[Projection],
+        engine: Engine | None = None, keep: Callable[[DomainEvent], bool] | None = None,
+    ) -> None:
+        """By default the read models live in the ledger's own database. A scratch `engine`
+        and a `keep` filter build them elsewhere from part of the log (reports as known at a
+        past moment: only the events recorded by then)."""
         self.ledger = ledger
         self.projections = {p.name: p for p in projections}
-        self.engine = build_engine(ledger)
+        self.engine = engine if engine is not None else build_engine(ledger)
+        self.keep = keep
         self._ready = False
 
     @contextmanager
@@ -175,6 +182,8 @@ class ProjectionRunner:
         )
         last = notes[-1].id if len(notes) == PAGE_SIZE else head
         decoded = [(n.id, n.topic, self.ledger.mapper.to_domain_event(n)) for n in notes]
+        if self.keep is not None:
+            decoded = [d for d in decoded if self.keep(d[2])]  # type: ignore[arg-type]
         for name, projection in self.projections.items():
             self._apply(conn, projection, current[name], decoded)
             if current[name] < last:

@@ -1,0 +1,48 @@
+"""Lapses, recalls and reactivations: one row per event, so any period can count them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Connection, DateTime, String, Table
+
+from practice_es.domain.client import Client
+from practice_es.domain.events import DomainEvent
+from practice_es.projections.base import Projection, hexid, insert_all, read_models, wall
+
+client_marks = Table(
+    "rm_client_marks",
+    read_models,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("kind", String(12), nullable=False, index=True),  # lapsed recall reactivated
+    Column("happened_on", DateTime, nullable=False),
+    Column("detail", String),  # recall: the channel; reactivated: the recall it names
+)
+
+_KINDS = {"Lapsed": "lapsed", "RecallSent": "recall", "Reactivated": "reactivated"}
+
+
+class LapseLog(Projection):
+    name = "lapses"
+    version = 1
+    tables = (client_marks,)
+    topics = tuple(getattr(Client, e).TOPIC for e in _KINDS)
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+        insert_all(conn, client_marks, [
+            self._row(position, event) for position, event in events
+            if type(event).__name__ in _KINDS
+        ])
+
+    @staticmethod
+    def _row(position: int, event: DomainEvent) -> dict[str, Any]:
+        detail: str | None = None
+        if isinstance(event, Client.RecallSent):
+            detail = event.channel
+        elif isinstance(event, Client.Reactivated):
+            detail = hexid(event.recall_id)
+        return {"position": position, "client_id": str(event.originator_id),
+                "kind": _KINDS[type(event).__name__], "happened_on": wall(event.occurred_on),
+                "detail": detail}

@@ -1,0 +1,82 @@
+"""Programs of care: plan, phase and the dates of each step (recommended, accepted, ended)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Column, Connection, DateTime, Float, Integer, String, Table
+
+from practice_es.domain.events import DomainEvent
+from practice_es.domain.program import ProgramOfCare
+from practice_es.projections.base import (
+    Projection,
+    Rows,
+    dispatch,
+    read_models,
+    topics_of,
+    wall,
+)
+
+programs = Table(
+    "rm_programs",
+    read_models,
+    Column("program_id", String(36), primary_key=True),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("assessment_id", String(36)),
+    Column("phase", String(16), nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("per_week", Float, nullable=False),
+    Column("reevaluate_after", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recommended_on", DateTime, nullable=False),
+    Column("accepted_on", DateTime),
+    Column("declined_on", DateTime),
+    Column("ended_on", DateTime),  # completed or discontinued
+    Column("end_reason", String),  # discharge, new-program, or the reason given
+)
+
+
+class ProgramBook(Projection):
+    name = "programs"
+    version = 1
+    tables = (programs,)
+    topics = topics_of(ProgramOfCare)
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+        rows = Rows(programs, "program_id")
+        rows.preload(conn, (str(e.originator_id) for _, e in events))
+        for _, event in events:
+            dispatch(self, event, rows)
+        rows.flush(conn)
+
+    def _on_ProgramRecommended(self, rows: Rows, event: ProgramOfCare.ProgramRecommended
+                               ) -> None:
+        rows.add(str(event.originator_id), {
+            "client_id": str(event.client_id), "number": event.number,
+            "assessment_id": str(event.assessment_id), "phase": event.phase,
+            "visits": event.visits, "per_week": event.per_week,
+            "reevaluate_after": event.reevaluate_after, "status": "recommended",
+            "recommended_on": wall(event.occurred_on), "accepted_on": None,
+            "declined_on": None, "ended_on": None, "end_reason": None,
+        })
+
+    def _set(self, rows: Rows, event: DomainEvent, **values: object) -> None:
+        row = rows.get(str(event.originator_id))
+        if row is not None:
+            row.update(values)
+
+    def _on_ProgramAccepted(self, rows: Rows, event: DomainEvent) -> None:
+        self._set(rows, event, status="active", accepted_on=wall(event.occurred_on))
+
+    def _on_ProgramDeclined(self, rows: Rows, event: DomainEvent) -> None:
+        self._set(rows, event, status="declined", declined_on=wall(event.occurred_on))
+
+    def _on_ProgramCompleted(self, rows: Rows, event: ProgramOfCare.ProgramCompleted) -> None:
+        self._set(rows, event, status="completed", ended_on=wall(event.occurred_on),
+                  end_reason=event.reason)
+
+    def _on_ProgramDiscontinued(self, rows: Rows, event: ProgramOfCare.ProgramDiscontinued
+                                ) -> None:
+        self._set(rows, event, status="discontinued", ended_on=wall(event.occurred_on),
+                  end_reason=event.reason)

@@ -1,0 +1,68 @@
+"""One line of plain words per event, as the progress timeline shows it (no health details
+beyond what the practitioner wrote as findings and notes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from practice_es.domain.events import DomainEvent
+
+
+def _when(value: Any) -> str:
+    return str(value.strftime("%Y-%m-%d %H:%M"))
+
+
+def _reason(event: Any) -> str:
+    reason = getattr(event, "reason", None)
+    return f" ({reason})" if reason else ""
+
+
+def _intake(e: Any) -> str:
+    source = f"; source {e.referral_source}" if e.referral_source else ""
+    referrer = f" {e.referrer}" if e.referral_source and e.referrer else ""
+    reasons = f": {', '.join(e.reasons)}" if e.reasons else ""
+    return f"intake{reasons}{source}{referrer}"
+
+
+def _reactivated(e: Any) -> str:
+    return "reactivated after a recall" if e.recall_id else "reactivated"
+
+
+def _program(e: Any) -> str:
+    return (f"{e.phase} program recommended: {e.visits} visits at {e.per_week:g}/week, "
+            f"re-evaluate after {e.reevaluate_after}")
+
+
+_SUMMARIES: dict[str, Callable[[Any], str]] = {
+    "IntakeRecorded": _intake,
+    "ContactUpdated": lambda e: "contact details updated",
+    "HealthHistoryUpdated": lambda e: "health history updated",
+    "AssessmentRecorded": lambda e: f"assessment: {e.findings}",
+    "ContraindicationCleared": lambda e: f"contraindication {e.contraindication!r} cleared "
+                                         f"by {e.by}",
+    "VisitScheduled": lambda e: f"visit booked for {_when(e.at)}",
+    "VisitRescheduled": lambda e: f"visit moved to {_when(e.at)}",
+    "VisitCancelled": lambda e: f"visit cancelled{_reason(e)}",
+    "VisitMissed": lambda e: f"no-show{_reason(e)}",
+    "VisitCompleted": lambda e: "visit completed" + (f": {e.notes}" if e.notes else ""),
+    "Lapsed": lambda e: f"lapsed (swept as of {e.as_of}, after {e.after_days} days)",
+    "RecallSent": lambda e: f"recall sent by {e.channel}",
+    "Reactivated": _reactivated,
+    "ProgramRecommended": _program,
+    "ProgramAccepted": lambda e: "program accepted",
+    "ProgramDeclined": lambda e: f"program declined{_reason(e)}",
+    "ProgramReevaluated": lambda e: f"re-evaluated ({e.outcome}): {e.findings}",
+    "ProgramCompleted": lambda e: f"program completed{_reason(e)}",
+    "ProgramDiscontinued": lambda e: f"program discontinued{_reason(e)}",
+    "ReferralMade": lambda e: f"referred out to {e.provider}: {e.reason}",
+    "ReferralOutcomeRecorded": lambda e: "provider cleared the client" if e.cleared
+    else "provider did not clear the client",
+    "CareReportSent": lambda e: f"care report sent: {e.summary}",
+}
+
+
+def summarise(event: DomainEvent) -> str:
+    name = type(event).__name__
+    summary = _SUMMARIES.get(name)
+    return summary(event) if summary is not None else name

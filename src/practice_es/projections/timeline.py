@@ -1,0 +1,107 @@
+"""Progress timelines: every event that concerns a client (their own, their programs' and
+their referrals'), one row each, with a summary and any measures taken."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, Column, Connection, DateTime, String, Table, Text
+
+from practice_es.domain.client import Client
+from practice_es.domain.events import DomainEvent
+from practice_es.domain.program import ProgramOfCare
+from practice_es.domain.referral import Referral
+from practice_es.projections.base import (
+    Projection,
+    Rows,
+    hexid,
+    insert_all,
+    read_models,
+    topics_of,
+    wall,
+)
+from practice_es.projections.summaries import summarise
+
+timeline = Table(
+    "rm_timeline",
+    read_models,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("happened_on", DateTime, nullable=False),  # wall-clock time, for ordering
+    Column("on_iso", String(40), nullable=False),  # the occurred_on as recorded, with offset
+    Column("event", String(40), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("program_id", String(36), index=True),
+    Column("ref", String(36)),  # an assessment's id: programs cite it as their baseline
+    Column("measures", Text, nullable=False),  # JSON object
+)
+
+# Whose timeline an aggregate's events go to: programs and referrals name their client once.
+owners = Table(
+    "rm_timeline_owners",
+    read_models,
+    Column("aggregate_id", String(36), primary_key=True),
+    Column("client_id", String(36)),
+    Column("label", String),  # a referral in: its source, for the conversion's summary
+)
+
+
+class Timeline(Projection):
+    name = "timeline"
+    version = 1
+    tables = (timeline, owners)
+    topics = topics_of(Client, ProgramOfCare, Referral)
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+        known = Rows(owners, "aggregate_id")
+        known.preload(conn, {str(e.originator_id) for _, e in events
+                             if _aggregate(e) != "Client"})
+        entries = []
+        for position, event in events:
+            client_id = self._owner(known, event)
+            if client_id is not None:
+                entries.append(self._entry(known, position, event, client_id))
+        known.flush(conn)
+        insert_all(conn, timeline, entries)
+
+    def _owner(self, known: Rows, event: DomainEvent) -> str | None:
+        """The client the event concerns, learning owners from the events that name them."""
+        ident = str(event.originator_id)
+        if _aggregate(event) == "Client":
+            return ident
+        if isinstance(event, ProgramOfCare.ProgramRecommended | Referral.ReferralMade):
+            known.add(ident, {"client_id": str(event.client_id), "label": None})
+        elif isinstance(event, Referral.ReferralReceived):
+            known.add(ident, {"client_id": None,
+                              "label": f"{event.source_kind} {event.referrer}"})
+        elif isinstance(event, Referral.ReferralConverted):
+            row = known.get(ident)
+            if row is not None:
+                row["client_id"] = str(event.client_id)
+        row = known.peek(ident)
+        return row["client_id"] if row is not None else None
+
+    @staticmethod
+    def _entry(known: Rows, position: int, event: DomainEvent, client_id: str
+               ) -> dict[str, Any]:
+        program_id = getattr(event, "program_id", None)
+        if _aggregate(event) == "ProgramOfCare":
+            program_id = event.originator_id
+        summary = summarise(event)
+        if isinstance(event, Referral.ReferralConverted):
+            label = (known.peek(str(event.originator_id)) or {}).get("label")
+            summary = f"came by referral from {label}" if label else "came by referral"
+        return {
+            "position": position, "client_id": client_id,
+            "happened_on": wall(event.occurred_on), "on_iso": event.occurred_on.isoformat(),
+            "event": type(event).__name__, "summary": summary, "program_id": hexid(program_id),
+            "ref": hexid(getattr(event, "assessment_id", None)),
+            "measures": orjson.dumps(getattr(event, "measures", None) or {}).decode(),
+        }
+
+
+def _aggregate(event: DomainEvent) -> str:
+    """The aggregate an event belongs to, from its stable topic ("practice:Client.…")."""
+    return event.TOPIC.split(":", 1)[-1].split(".", 1)[0]

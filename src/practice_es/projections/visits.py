@@ -1,0 +1,82 @@
+"""Visits: every visit booked or completed, with its booking time, visit time and outcome.
+
+The retention, rebooking and drop-off figures are computed from these rows at report time, so
+a back-dated visit changes them the moment it is recorded (nothing is pre-aggregated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Column, Connection, DateTime, Index, String, Table
+
+from practice_es.domain.client import Client
+from practice_es.domain.events import DomainEvent
+from practice_es.projections.base import Projection, Rows, dispatch, hexid, read_models, wall
+
+visits = Table(
+    "rm_visits",
+    read_models,
+    Column("visit_id", String(36), primary_key=True),
+    Column("client_id", String(36), nullable=False, index=True),
+    Column("program_id", String(36), index=True),
+    Column("booked_on", DateTime),  # VisitScheduled.occurred_on; null for a walk-in
+    Column("at", DateTime, nullable=False),  # when it is to happen (walk-in: when it did)
+    Column("status", String(10), nullable=False),  # scheduled completed cancelled missed
+    Column("closed_on", DateTime),  # when it was completed, cancelled or missed
+    Index("ix_rm_visits_status_closed", "status", "closed_on"),
+)
+
+_EVENTS = ("VisitScheduled", "VisitRescheduled", "VisitCancelled", "VisitMissed",
+           "VisitCompleted")
+
+
+class VisitBook(Projection):
+    name = "visits"
+    version = 1
+    tables = (visits,)
+    topics = tuple(getattr(Client, e).TOPIC for e in _EVENTS)
+
+    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+        rows = Rows(visits, "visit_id")
+        rows.preload(conn, (str(e.visit_id) for _, e in events if hasattr(e, "visit_id")))
+        for _, event in events:
+            dispatch(self, event, rows)
+        rows.flush(conn)
+
+    def _on_VisitScheduled(self, rows: Rows, event: Client.VisitScheduled) -> None:
+        rows.add(str(event.visit_id), {
+            "client_id": str(event.originator_id), "program_id": hexid(event.program_id),
+            "booked_on": wall(event.occurred_on), "at": wall(event.at),
+            "status": "scheduled", "closed_on": None,
+        })
+
+    def _on_VisitRescheduled(self, rows: Rows, event: Client.VisitRescheduled) -> None:
+        row = rows.get(str(event.visit_id))
+        if row is not None:
+            row["at"] = wall(event.at)
+
+    def _close(self, rows: Rows, event: DomainEvent, visit_id: str, status: str) -> None:
+        row = rows.get(visit_id)
+        if row is not None:
+            row.update(status=status, closed_on=wall(event.occurred_on))
+
+    def _on_VisitCancelled(self, rows: Rows, event: Client.VisitCancelled) -> None:
+        self._close(rows, event, str(event.visit_id), "cancelled")
+
+    def _on_VisitMissed(self, rows: Rows, event: Client.VisitMissed) -> None:
+        self._close(rows, event, str(event.visit_id), "missed")
+
+    def _on_VisitCompleted(self, rows: Rows, event: Client.VisitCompleted) -> None:
+        visit_id = str(event.visit_id)
+        if rows.peek(visit_id) is None:  # a walk-in: never booked
+            rows.add(visit_id, {
+                "client_id": str(event.originator_id), "program_id": hexid(event.program_id),
+                "booked_on": None, "at": wall(event.occurred_on), "status": "completed",
+                "closed_on": wall(event.occurred_on),
+            })
+            return
+        self._close(rows, event, visit_id, "completed")
+        row = rows.get(visit_id)
+        if row is not None and event.program_id is not None:
+            row["program_id"] = str(event.program_id)

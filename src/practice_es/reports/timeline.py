@@ -1,0 +1,108 @@
+"""A client's progress timeline: their history in business-time order, and per program of care
+its plan, adherence and how each measure moved."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, select
+
+from practice_es.domain.errors import NotFound
+from practice_es.projections.clients import client_directory
+from practice_es.projections.programs import programs
+from practice_es.projections.timeline import timeline
+from practice_es.projections.visits import visits
+from practice_es.reports.window import number, ratio
+
+
+def timeline_report(conn: Connection, client_id: str, as_of: date) -> dict[str, Any]:
+    """Everything recorded about the client up to the end of `as_of` (the report date)."""
+    c = client_directory.c
+    if conn.execute(select(c.client_id).where(c.client_id == client_id)).first() is None:
+        raise NotFound("client", client_id)
+    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    t = timeline.c
+    query = (select(t.on_iso, t.event, t.summary, t.program_id, t.ref, t.measures)
+             .where(t.client_id == client_id, t.happened_on < upper)
+             .order_by(t.happened_on, t.position))
+    rows = list(conn.execute(query).all())
+    return {
+        "client_id": client_id,
+        "as_of": as_of.isoformat(),
+        "entries": [_entry(row) for row in rows],
+        "programs": _programs(conn, client_id, as_of, rows),
+    }
+
+
+def _measures(row: Any) -> dict[str, float | int]:
+    return {name: number(value) for name, value in orjson.loads(row.measures).items()}
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    return {"on": row.on_iso, "event": row.event, "summary": row.summary,
+            "program_id": row.program_id, "measures": _measures(row)}
+
+
+def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
+              ) -> list[dict[str, Any]]:
+    p = programs.c
+    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    found = conn.execute(select(programs).where(p.client_id == client_id,
+                                                p.recommended_on < upper)
+                         .order_by(p.number)).all()
+    return [_program(conn, program, as_of, rows) for program in found]
+
+
+def _program(conn: Connection, program: Any, as_of: date, rows: list[Any]) -> dict[str, Any]:
+    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    v = visits.c
+    completed = int(conn.execute(select(func.count()).where(
+        v.program_id == program.program_id, v.status == "completed", v.closed_on < upper,
+    )).scalar_one())
+    return {
+        "program_id": program.program_id,
+        "phase": program.phase,
+        "visits_planned": program.visits,
+        "visits_completed": completed,
+        "adherence": ratio(completed, planned_due(program, as_of)),
+        "status": _status_on(program, upper),
+        "measures": measure_change(program, rows),
+    }
+
+
+def planned_due(program: Any, as_of: date) -> int:
+    """Planned visits due by the report date: one at acceptance, then one every 7/per_week
+    days, never more than planned; a program that ended stops falling due when it ended."""
+    if program.accepted_on is None or program.accepted_on.date() > as_of:
+        return 0
+    until = as_of
+    if program.ended_on is not None:
+        until = min(until, program.ended_on.date())
+    days = (until - program.accepted_on.date()).days
+    return int(min(program.visits, math.floor(days * program.per_week / 7) + 1))
+
+
+def _status_on(program: Any, upper: datetime) -> str:
+    """The program's status at the report date (a later step is not known yet)."""
+    for column, status in (("ended_on", program.status), ("declined_on", "declined"),
+                           ("accepted_on", "active")):
+        moment = getattr(program, column)
+        if moment is not None and moment < upper:
+            return str(status)
+    return "recommended"
+
+
+def measure_change(program: Any, rows: list[Any]) -> dict[str, dict[str, float | int]]:
+    """Per measure: the first value (the cited assessment is the baseline), the latest and
+    the change, from the program's visits and re-evaluations in time order."""
+    series: dict[str, list[float]] = {}
+    for row in rows:
+        if row.program_id == program.program_id or row.ref == program.assessment_id:
+            for name, value in orjson.loads(row.measures).items():
+                series.setdefault(name, []).append(value)
+    return {name: {"first": number(values[0]), "latest": number(values[-1]),
+                   "change": number(values[-1] - values[0])}
+            for name, values in sorted(series.items())}
