@@ -28,8 +28,12 @@ class InvalidInput(PracticeError):
 class NotFound(InvalidInput):
     """An id names nothing in the ledger (exit code 2: the user gave a wrong id)."""
 
+    # An unknown id is invalid input (exit 2), but where a rule says why, the message names it.
+    RULES = {"client": "C1: a client exists from their IntakeRecorded"}
+
     def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(kind, f"no {kind.replace('_', ' ')} with id {ident}")
+        rule = f" ({self.RULES[kind]})" if kind in self.RULES else ""
+        super().__init__(kind, f"no {kind.replace('_', ' ')} with id {ident}{rule}")
         self.kind = kind
         self.ident = ident
 
