@@ -168,7 +168,9 @@ def _reevaluated_since(conn: Connection, program_id: str, since: datetime,
 
 def _to_reactivate(facts: Facts) -> list[dict[str, Any]]:
     rows = []
-    for client_id, lapsed in sorted(facts.lapses.items(), key=lambda item: item[1]):
+    order = sorted(facts.lapses.items(),
+                   key=lambda item: (item[1], facts.names.get(item[0]) or "", item[0]))
+    for client_id, lapsed in order:
         last = facts.last_visit.get(client_id)
         recall = facts.recalls.get(client_id)
         since = f"last visit {last.date()}" if last else "no visit yet"
