@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
+    ApplicationRecorder,
     IntegrityError,
     OperationalError,
     PersistenceError,
@@ -33,6 +34,7 @@ from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMap
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 SNAPSHOT_EVERY = 100  # events; a client with 1,000 visits loads from a snapshot + < 100 events
+DDL_ATTEMPTS = 5  # starting processes that collide on the store's DDL retry (construct_recorder)
 
 
 class StoreUnavailable(InvalidInput):
@@ -74,6 +76,18 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             cipher=self.factory.cipher(),
             compressor=self.factory.compressor(),
         )
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        # Every start re-runs the store's idempotent DDL; on PostgreSQL two processes starting
+        # at once can collide on eventsourcing's CREATE OR REPLACE FUNCTION ("tuple
+        # concurrently updated"). Running it again is safe, so a collision is retried.
+        for attempt in range(1, DDL_ATTEMPTS + 1):
+            try:
+                return super().construct_recorder()
+            except PersistenceError as error:
+                if attempt == DDL_ATTEMPTS or "concurrently updated" not in str(error):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- time and who --------------------------------------------------------------------
 
