@@ -7,6 +7,7 @@ the domain, so imports can derive them and tests can fix them.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -53,7 +54,8 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             prepare_sqlite_file(self.location.path)
         try:
             super().__init__(env=self.location.env)
-        except PersistenceError as error:
+        except (PersistenceError, sqlite3.DatabaseError) as error:
+            # sqlite3's own error escapes eventsourcing when the file is not a database.
             raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
 
     def _safe_url(self) -> str:

@@ -3,6 +3,7 @@ And each kind of invalid input: exit 2, a clear message, never a traceback."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -264,3 +265,13 @@ def test_a_bad_or_unreachable_database_exits_2(url: str, says: str) -> None:
     assert says in run.stderr
     assert "Traceback" not in run.stderr
     assert run.stdout == ""
+
+
+def test_a_file_that_is_not_a_ledger_exits_2_and_is_left_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n")
+    run = run_process("--db", f"sqlite:///{notes}", "client", "list")
+    assert run.exit_code == 2, run.stderr
+    assert "file is not a database" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert notes.read_text() == "not a database\n"
