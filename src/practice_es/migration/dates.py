@@ -1,0 +1,121 @@
+"""Legacy dates and times: MM/DD/YYYY, DD/MM/YYYY, ISO 8601, with times and offsets.
+
+A value with an offset (`2024-03-05T09:00:00Z`) is converted to the practice's zone
+(PRACTICE_TZ), so a UTC timestamp lands on the practice's business day; a value without one is
+the practice's local time. Parsed values are cached: an export repeats its dates many times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from practice_es.domain.errors import InvalidInput
+
+SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(.+?))?\s*$")
+CACHE_LIMIT = 200_000
+
+
+class DateReader:
+    """Reads the dates of one export, in one order for slashed dates (`MM/DD` or `DD/MM`)."""
+
+    def __init__(self, zone: ZoneInfo, order: str | None) -> None:
+        self.zone = zone
+        self.order = order  # "MM/DD/YYYY", "DD/MM/YYYY", or None before detection
+        self._dates: dict[str, date] = {}
+        self._moments: dict[tuple[str, str], datetime] = {}
+
+    def day(self, text: str) -> date:
+        """A date; a date-time is read in the practice's zone and gives its business day."""
+        found = self._dates.get(text)
+        if found is None:
+            found = self._moment(text, "").date() if _has_time(text) else self._date(text)
+            self._remember(self._dates, text, found)
+        return found
+
+    def moment(self, text: str, clock: str = "") -> datetime:
+        """A date and time (a date alone is the start of that day), aware, in the zone."""
+        key = (text, clock)
+        found = self._moments.get(key)
+        if found is None:
+            found = self._moment(text, clock)
+            self._remember(self._moments, key, found)
+        return found
+
+    def _remember(self, cache: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()
+        cache[key] = value
+
+    def _date(self, text: str) -> date:
+        match = SLASHED.match(text)
+        if match is None:
+            try:
+                return date.fromisoformat(text.strip())
+            except ValueError:
+                raise ValueError(f"'{text}' is not a date") from None
+        first, second, year = (int(g) for g in match.group(1, 2, 3))
+        if self.order is None:
+            raise ValueError(f"'{text}' could be MM/DD or DD/MM: give --date-format")
+        month, day = (first, second) if self.order.startswith("MM") else (second, first)
+        try:
+            return date(year, month, day)
+        except ValueError as error:
+            raise ValueError(f"'{text}' is not a date ({error}, read as {self.order})") from None
+
+    def _moment(self, text: str, clock: str) -> datetime:
+        match = SLASHED.match(text)
+        if match is not None:
+            day = self._date(text)
+            clock = clock or (match.group(4) or "")
+            return self._at(datetime.combine(day, _clock(clock, text)))
+        if clock:
+            return self._at(datetime.combine(self._date(text), _clock(clock, text)))
+        try:
+            return self._at(datetime.fromisoformat(text.strip()))
+        except ValueError:
+            raise ValueError(f"'{text}' is not a date or a date and time") from None
+
+    def _at(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=self.zone)
+        return moment.astimezone(self.zone)
+
+
+def _has_time(text: str) -> bool:
+    return ":" in text
+
+
+def _clock(text: str, where: str) -> time:
+    try:
+        return time.fromisoformat(text.strip()) if text.strip() else time()
+    except ValueError:
+        raise ValueError(f"'{text}' is not a time of day (in {where!r})") from None
+
+
+def slashed_order(values: Iterable[str]) -> str | None:
+    """`MM/DD/YYYY` or `DD/MM/YYYY` if the values tell (a part over 12), else None.
+
+    Stops at the first value that tells; a later value that reads otherwise is then not a
+    date (its row is rejected, saying how it was read).
+    """
+    for value in values:
+        match = SLASHED.match(value)
+        if match is None:
+            continue
+        first, second = int(match.group(1)), int(match.group(2))
+        if first > 12 >= second:
+            return "DD/MM/YYYY"
+        if second > 12 >= first:
+            return "MM/DD/YYYY"
+    return None
+
+
+def check_order(order: str) -> str | None:
+    """The order of `--date-format`, or None for ISO dates (no order to choose)."""
+    known = ("MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD", "auto")
+    if order not in known:
+        raise InvalidInput("date-format", f"'{order}' is not one of {', '.join(known)}")
+    return order if order in ("MM/DD/YYYY", "DD/MM/YYYY") else None

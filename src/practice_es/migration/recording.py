@@ -1,0 +1,236 @@
+"""Recording units in batches, and knowing what the ledger already holds (idempotency).
+
+A batch is one transaction and holds whole units (a row's events are never split), and batches
+are committed in the export's order, so the store always holds a prefix of a clean run. A re-run
+reads each touched aggregate back (version and recorded facts), skips the units already there
+and appends the rest at the same versions a clean run gives.
+
+Two writers record the same events: `FastWriter` encodes each event's state straight from its
+fields (no pydantic event object: the import's hot path) and inserts through the ledger's own
+recorder; `DomainWriter` goes through the aggregates and `ledger.save`. A test decodes what
+both stored and compares them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import get_topic
+
+from practice_es.domain.errors import ConcurrentChange
+from practice_es.domain.events import PracticeAggregate
+from practice_es.infrastructure.transcoding import PydanticMapper
+from practice_es.migration.facts import Unit, presence_key
+
+if TYPE_CHECKING:
+    from practice_es.application import PracticeLedger
+
+CAPACITY = 250_000  # recorded facts kept in memory; past that, committed streams are dropped
+_ENVELOPE = ("originator_id", "originator_version")
+
+
+@dataclass
+class Stream:
+    """What the ledger holds of one aggregate: its version and the facts recorded in it."""
+
+    version: int = 0
+    keys: set[Hashable] = field(default_factory=set)
+
+
+class Streams:
+    """An LRU cache over the store: a stream dropped after its events were committed is read
+    back from the store when touched again, so memory stays flat however long the export."""
+
+    def __init__(self, ledger: PracticeLedger, capacity: int = CAPACITY) -> None:
+        self.ledger = ledger
+        self.capacity = capacity
+        self._cache: OrderedDict[UUID, Stream] = OrderedDict()
+        self._held = 0
+        self._dropped: set[UUID] = set()
+        self._store_was_empty = not ledger.recorder.max_notification_id()
+
+    def get(self, ident: UUID) -> Stream:
+        stream = self._cache.get(ident)
+        if stream is None:
+            stream = self._load(ident)
+            self._cache[ident] = stream
+            self._held += len(stream.keys)
+        else:
+            self._cache.move_to_end(ident)
+        return stream
+
+    def note(self, stream: Stream, unit: Unit) -> None:
+        stream.version += len(unit.changes)
+        stream.keys.add(unit.key)
+        self._held += 1
+
+    def committed(self) -> None:
+        """After a commit: drop the least recently used streams beyond the capacity."""
+        while self._held > self.capacity and len(self._cache) > 1:
+            ident, stream = self._cache.popitem(last=False)
+            self._held -= len(stream.keys)
+            self._dropped.add(ident)
+
+    def _load(self, ident: UUID) -> Stream:
+        if self._store_was_empty and ident not in self._dropped:
+            return Stream()  # nothing was in the ledger, and this run has committed none of it
+        stream = Stream()
+        for stored in self.ledger.recorder.select_events(ident):
+            event = self.ledger.mapper.to_domain_event(stored)
+            key = presence_key(type(event), dict(event))  # type: ignore[call-overload]
+            if key is not None:
+                stream.keys.add(key)
+            stream.version = stored.originator_version
+        return stream
+
+
+class Writer(Protocol):
+    def add(self, unit: Unit, version: int) -> None:
+        """Record the unit's events from `version` + 1 on (in the next flush)."""
+
+    def flush(self) -> None:
+        """Commit what was added, in one transaction."""
+
+    @property
+    def pending(self) -> int: ...
+
+
+@contextmanager
+def committing() -> Iterator[None]:
+    """A batch that conflicts with another writer is a ConcurrentChange (exit 3)."""
+    try:
+        yield
+    except IntegrityError:
+        raise ConcurrentChange(
+            "another process recorded events for the same clients during the import; nothing "
+            "of the last batch was recorded. Run the import again: it resumes where it stopped"
+        ) from None
+
+
+class StateEncoder:
+    """A stored event from an event's fields, exactly as `PydanticMapper.to_stored_event`
+    stores the pydantic event (same state keys, class version, sealing and encoding)."""
+
+    def __init__(self, mapper: PydanticMapper) -> None:
+        self.mapper = mapper
+        self._templates: dict[type[Any], _Template] = {}
+
+    def encode(self, event_class: type[Any], ident: UUID, version: int,
+               fields: dict[str, Any], timestamp: datetime) -> StoredEvent:
+        topic, template, required, class_version = self._template(event_class)
+        if not required <= fields.keys():
+            raise TypeError(f"{event_class.__name__} needs {sorted(required - fields.keys())}")
+        state = {name: fields.get(name, default) for name, default in template}
+        state["timestamp"] = timestamp
+        if class_version > 1:
+            state["class_version"] = class_version
+        sealer = getattr(self.mapper, "sealer", None)
+        if sealer is not None:
+            sealer.seal(topic, ident, version, state)
+        return StoredEvent(originator_id=ident, originator_version=version, topic=topic,
+                           state=self.mapper.encode_state(state))
+
+    def _template(self, event_class: type[Any]) -> _Template:
+        found = self._templates.get(event_class)
+        if found is None:
+            event_class.model_rebuild()  # events may be compiled lazily (defer_build)
+            fields = {name: info for name, info in event_class.model_fields.items()
+                      if name not in _ENVELOPE}
+            template = tuple((name, None if info.is_required()
+                              else info.get_default(call_default_factory=True))
+                             for name, info in fields.items())
+            required = frozenset(name for name, info in fields.items()
+                                 if info.is_required() and name != "timestamp")
+            found = (get_topic(event_class), template, required,
+                     getattr(event_class, "class_version", 1))
+            self._templates[event_class] = found
+        return found
+
+
+# An event class's topic, its state's keys in order with their defaults, the keys it needs,
+# and its class version.
+_Template = tuple[str, tuple[tuple[str, Any], ...], frozenset[str], int]
+
+
+class FastWriter:
+    def __init__(self, ledger: PracticeLedger) -> None:
+        self.ledger = ledger
+        self.encoder = StateEncoder(ledger.mapper)  # type: ignore[arg-type]
+        self._events: list[StoredEvent] = []
+
+    @property
+    def pending(self) -> int:
+        return len(self._events)
+
+    def add(self, unit: Unit, version: int) -> None:
+        now = datetime.now(UTC)
+        for offset, change in enumerate(unit.changes, start=1):
+            stored = self.encoder.encode(change.event_class, unit.aggregate_id,
+                                         version + offset, change.fields, now)
+            self._events.append(stored)
+
+    def flush(self) -> None:
+        if not self._events:
+            return
+        with committing():
+            self.ledger.recorder.insert_events(self._events)
+        self._events = []
+
+
+class DomainWriter:
+    """The reference path: each unit through its aggregate (`_create`/`trigger_event`, no
+    decision checks), saved by `ledger.save` (snapshots and all)."""
+
+    def __init__(self, ledger: PracticeLedger) -> None:
+        self.ledger = ledger
+        self._aggregates: dict[UUID, PracticeAggregate] = {}
+        self._count = 0
+
+    @property
+    def pending(self) -> int:
+        return self._count
+
+    def add(self, unit: Unit, version: int) -> None:
+        changes = list(unit.changes)
+        if unit.creates:
+            first = changes.pop(0)
+            fields = {k: v for k, v in first.fields.items() if k != "originator_topic"}
+            aggregate = unit.aggregate_class._create(
+                first.event_class, id=unit.aggregate_id, **fields)  # type: ignore[arg-type]
+            self._aggregates[unit.aggregate_id] = aggregate
+        else:
+            aggregate = self._aggregate(unit.aggregate_id)
+        for change in changes:
+            aggregate.trigger_event(change.event_class, **change.fields)  # type: ignore[arg-type]
+        if aggregate.version != version + len(unit.changes):
+            raise AssertionError(f"{unit.aggregate_id} is at {aggregate.version}, "
+                                 f"expected {version + len(unit.changes)}")
+        self._count += len(unit.changes)
+
+    def _aggregate(self, ident: UUID) -> PracticeAggregate:
+        if ident not in self._aggregates:
+            self._aggregates[ident] = self.ledger.repository.get(ident)
+        return self._aggregates[ident]
+
+    def flush(self) -> None:
+        if not self._aggregates:
+            return
+        with committing():
+            self.ledger.save(*self._aggregates.values())
+        self._aggregates.clear()
+        self._count = 0
+
+
+def writer_for(ledger: PracticeLedger, fast: bool = True) -> Writer:
+    """The fast path where the ledger stores events as `StateEncoder` knows how; else the
+    aggregates' own path (any other mapper, e.g. one a later change brings in)."""
+    if fast and type(ledger.mapper) is PydanticMapper:
+        return FastWriter(ledger)
+    return DomainWriter(ledger)

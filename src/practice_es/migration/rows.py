@@ -1,0 +1,243 @@
+"""Row models: what one legacy row says, validated (pydantic) before anything is recorded.
+
+The mapping picks the row's fields (`extract.py`); these models check and convert them. A row
+that fails is rejected with the field and the rule it broke, and nothing of it is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+
+from practice_es.domain.errors import InvalidInput
+from practice_es.domain.measures import validate_measure
+from practice_es.migration.dates import DateReader
+
+RowStatus = Literal["completed", "cancelled", "no-show", "scheduled", "open"]
+
+
+def _reader(info: ValidationInfo) -> DateReader:
+    dates: DateReader = info.context["dates"]  # type: ignore[index]
+    return dates
+
+
+def _blank(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class LegacyRow(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    @staticmethod
+    def read_day(value: Any, info: ValidationInfo) -> date | None:
+        value = _blank(value)
+        return None if value is None else _reader(info).day(value)
+
+    @staticmethod
+    def read_moment(value: Any, info: ValidationInfo, clock: str = "") -> datetime | None:
+        value = _blank(value)
+        return None if value is None else _reader(info).moment(value, clock or "")
+
+
+class ClientRow(LegacyRow):
+    legacy_id: str
+    key: str
+    name: str
+    date_of_birth: date | None = None
+    died_on: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    since: datetime | None = None
+    source_label: str | None = None
+    referred_by: str | None = None
+    conditions: list[str] = []
+    medications: list[str] = []
+    contraindications: list[str] = []
+
+    @field_validator("legacy_id", "key", "name")
+    @classmethod
+    def _present(cls, value: str) -> str:
+        if not value:
+            raise ValueError("is empty")
+        return " ".join(value.split())
+
+    @field_validator("date_of_birth", "died_on", mode="before")
+    @classmethod
+    def _day(cls, value: Any, info: ValidationInfo) -> date | None:
+        return cls.read_day(value, info)
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _since(cls, value: Any, info: ValidationInfo) -> datetime | None:
+        return cls.read_moment(value, info)
+
+    @field_validator("email", "phone", "source_label", "referred_by", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return _blank(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError(f"'{value}' is not an e-mail address")
+        return value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born(cls, value: date | None) -> date | None:
+        if value is not None and value > date.today():
+            raise ValueError(f"{value} is in the future")
+        return value
+
+
+class AppointmentRow(LegacyRow):
+    legacy_id: str
+    client_key: str
+    start_time: str | None = None
+    start: datetime
+    booked_on: datetime | None = None
+    status: RowStatus
+    reason: str | None = None
+    cancelled_at: datetime | None = None
+    kind: str | None = None
+    notes: str | None = None
+    measures: dict[str, float] = {}
+
+    @field_validator("legacy_id", "client_key")
+    @classmethod
+    def _present(cls, value: str) -> str:
+        if not value:
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: Any, info: ValidationInfo) -> datetime:
+        moment = cls.read_moment(value, info, info.data.get("start_time") or "")
+        if moment is None:
+            raise ValueError("is empty")
+        return moment
+
+    @field_validator("booked_on", "cancelled_at", mode="before")
+    @classmethod
+    def _moment(cls, value: Any, info: ValidationInfo) -> datetime | None:
+        return cls.read_moment(value, info)
+
+    @field_validator("start_time", "reason", "kind", "notes", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return _blank(value)
+
+    @field_validator("measures", mode="before")
+    @classmethod
+    def _measures(cls, value: dict[str, str]) -> dict[str, float]:
+        return read_measures(value)
+
+    @field_validator("booked_on")
+    @classmethod
+    def _booked_before(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start")
+        if value is not None and start is not None and value.date() > start.date():
+            raise ValueError(f"{value.date()} is after the appointment ({start.date()})")
+        return value
+
+
+class DetailRow(LegacyRow):
+    """Notes or measures for a visit, from a file joined to the appointments."""
+
+    key: str
+    day: date | None = None
+    notes: str | None = None
+    measures: dict[str, float] = {}
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _day(cls, value: Any, info: ValidationInfo) -> date | None:
+        return cls.read_day(value, info)
+
+    def join_key(self) -> str:
+        """The appointment id, or `client|day` for a note of the client's visit that day."""
+        return self.key if self.day is None else visit_day_key(self.key, self.day)
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return _blank(value)
+
+    @field_validator("measures", mode="before")
+    @classmethod
+    def _measures(cls, value: dict[str, str]) -> dict[str, float]:
+        return read_measures(value)
+
+
+class HistoryRow(LegacyRow):
+    client_key: str
+    on: datetime
+    conditions: list[str] = []
+    medications: list[str] = []
+    contraindications: list[str] = []
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _on(cls, value: Any, info: ValidationInfo) -> datetime:
+        moment = cls.read_moment(value, info)
+        if moment is None:
+            raise ValueError("is empty")
+        return moment
+
+
+class ProgramRow(LegacyRow):
+    legacy_id: str
+    client_key: str
+    start: date
+    stop: date | None = None
+    description: str | None = None
+    reason: str | None = None
+
+    @field_validator("start", "stop", mode="before")
+    @classmethod
+    def _day(cls, value: Any, info: ValidationInfo) -> date | None:
+        return cls.read_day(value, info)
+
+    @field_validator("description", "reason", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return _blank(value)
+
+    @field_validator("stop")
+    @classmethod
+    def _after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"{value} is before the start ({start})")
+        return value
+
+
+def visit_day_key(client_key: str, day: date) -> str:
+    return f"{client_key}|{day.isoformat()}"
+
+
+def read_measures(raw: dict[str, str]) -> dict[str, float]:
+    """Each measure as a number within its range (SPEC §3: pain is 0-10)."""
+    measures: dict[str, float] = {}
+    for name, text in raw.items():
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{name} '{text}' is not a number") from None
+        try:
+            measures[name] = validate_measure(name, value)
+        except InvalidInput as error:
+            raise ValueError(f"{name} {error.message}") from None
+    return measures
+
+
+def reason_of(error: ValidationError) -> str:
+    """The first problem, as `field: what is wrong` (the rejects file's reason)."""
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "row"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{field}: {message}"

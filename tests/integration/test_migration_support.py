@@ -1,0 +1,84 @@
+"""Helpers for the migration tests: importing a fixture export, and reading the ledger back.
+
+(Named `test_…` only so it sits among the files of the migration tests; it holds no test.)
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from practice_es.application import PracticeLedger
+from practice_es.infrastructure.settings import Settings
+from practice_es.migration.importer import ImportRequest, import_export
+from practice_es.migration.mapping import Mapping, load_preset
+from practice_es.migration.summary import ImportSummary
+
+LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
+Event = tuple[UUID, int, str, str]  # originator, version, topic, state without record time
+
+
+@contextmanager
+def opened(db_url: str) -> Iterator[PracticeLedger]:
+    ledger = PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def run_import(db_url: str, layout: str | Path, tmp_path: Path, mapping: Mapping | None = None,
+               **options: Any) -> ImportSummary:
+    """Import a fixture layout (or a folder) with its preset (or the given mapping)."""
+    folder = LEGACY / layout if isinstance(layout, str) else layout
+    chosen = mapping or load_preset(str(layout))
+    request = ImportRequest(paths=(folder,), mapping=chosen,
+                            rejects=tmp_path / f"rejects-{chosen.name}.csv", **options)
+    with opened(db_url) as ledger:
+        return import_export(ledger, request)
+
+
+def stored_events(db_url: str) -> list[Event]:
+    """Every stored event, decoded (personal fields are sealed with a fresh nonce each time,
+    so stored bytes differ between two runs: the decoded state is what must be the same)."""
+    found: list[Event] = []
+    with opened(db_url) as ledger:
+        start = 1
+        while page := ledger.recorder.select_notifications(start=start, limit=5000):
+            for stored in page:
+                event = ledger.mapper.to_domain_event(stored)
+                state = event.model_dump(exclude={"timestamp"})  # type: ignore[attr-defined]
+                found.append((stored.originator_id, stored.originator_version, stored.topic,
+                              repr(sorted(state.items()))))
+            start = page[-1].id + 1
+    return found
+
+
+def decoded(db_url: str) -> list[Any]:
+    with opened(db_url) as ledger:
+        notes = ledger.recorder.select_notifications(start=1, limit=1_000_000)
+        return [ledger.mapper.to_domain_event(n) for n in notes]
+
+
+def topics(db_url: str) -> Counter[str]:
+    return Counter(topic.rsplit(".", 1)[-1] for _, _, topic, _ in stored_events(db_url))
+
+
+def csv_rows(layout: str, name: str) -> list[dict[str, str]]:
+    """A fixture file's rows, read with the csv module (independently of the importer)."""
+    path = LEGACY / layout / name
+    raw = path.read_bytes()
+    text = raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def rejects(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
