@@ -34,11 +34,12 @@ class Run:
 class Practice:
     """The `practice` command bound to one ledger (its `--db`)."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, zone: str = "UTC") -> None:
         self.db_url = db_url
+        self.zone = zone  # PRACTICE_TZ: the practice's local time
 
     def run(self, *args: str) -> Run:
-        env = {**BASE_ENV, "PRACTICE_DB": self.db_url}
+        env = {**BASE_ENV, "PRACTICE_DB": self.db_url, "PRACTICE_TZ": self.zone}
         result: Result = CliRunner().invoke(cli, list(args), env=env, prog_name="practice")
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # a bug of ours escaped the error boundary

@@ -267,3 +267,21 @@ def test_the_command_documents_each_group_of_spec_section_3(on_sqlite: Practice)
             assert run.exit_code == 0, (group, command)
             assert "Usage: practice" in run.stdout
     assert on_sqlite.run("init", "--help").exit_code == 0
+
+
+def test_business_time_is_the_practices_local_time(sqlite_url: str) -> None:
+    p = Practice(sqlite_url, zone="America/New_York")
+    client = p.new("client", "intake", "--name", "Late Visit", "--on", "2026-03-01T09:00")
+    p.new("visit", "complete", client, "--on", "2026-03-01T23:30")  # 04:30 UTC next day
+    p.new("visit", "complete", client, "--on", "2026-03-02T03:00+00:00")  # 22:00 local
+    [row] = p.json("client", "list", "--format", "json")
+    assert row["last_visit_on"] == "2026-03-01"  # both visits fell on the 1st, locally
+    ledger = PracticeLedger(Settings(db_url=sqlite_url, actor="reader"))
+    try:
+        visits = [e for e in ledger.events.get(UUID(client))
+                  if isinstance(e, Client.VisitCompleted)]
+    finally:
+        ledger.close()
+    assert [v.occurred_on.isoformat() for v in visits] == [
+        "2026-03-01T23:30:00-05:00", "2026-03-01T22:00:00-05:00"]
+    assert all(v.timestamp.tzinfo is not None for v in visits)  # record time, aware too
