@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from practice_es.application import PracticeLedger
@@ -22,6 +23,7 @@ from practice_es.infrastructure.settings import Settings
 WORKER = r"""
 import sys, time
 from pathlib import Path
+from typing import Any
 import practice_es.application as application
 from practice_es.commands.main import cli
 
@@ -98,7 +100,7 @@ def check_each(outcomes: list[Outcome]) -> list[str]:
     return won
 
 
-def stored_history(db_url: str, client: UUID) -> tuple[int, list[Client.Event]]:
+def stored_history(db_url: str, client: UUID) -> tuple[int, list[Any]]:
     ledger = PracticeLedger(Settings(db_url=db_url, actor="auditor"))
     try:
         return ledger.client(client).version, list(ledger.events.get(client))
