@@ -6,18 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from practice_es.commands.main import cli
+from tests.cli.helpers import Practice, Run
 
 
-def practice(db_url: str, *args: str) -> Result:
-    env = {"PRACTICE_DB": db_url, "PRACTICE_TZ": "UTC", "PRACTICE_ACTOR": "demo",
-           "PRACTICE_DEBUG": None, "PRACTICE_CIPHER_KEY": None}
-    result = CliRunner().invoke(cli, list(args), env=env, prog_name="practice")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+def practice(db_url: str, *args: str) -> Run:
+    return Practice(db_url).run(*args)
 
 
 def test_demo_prints_every_report_and_writes_both_charts(db_url: str, tmp_path: Path) -> None:

@@ -10,21 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from practice_es.application import PracticeLedger
-from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
+from tests.cli.helpers import Practice, Run
 from tests.integration.report_histories import Clinic, at, record_clinic
 
 
-def practice(db_url: str, *args: str) -> Result:
-    env = {"PRACTICE_DB": db_url, "PRACTICE_TZ": "UTC", "PRACTICE_ACTOR": "analyst",
-           "PRACTICE_DEBUG": None, "PRACTICE_CIPHER_KEY": None}
-    result = CliRunner().invoke(cli, list(args), env=env, prog_name="practice")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+def practice(db_url: str, *args: str) -> Run:
+    return Practice(db_url).run(*args)
 
 
 @pytest.fixture
