@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,9 +29,10 @@ from practice_es.domain.events import PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.infrastructure.crypto import KeyStore, parse_master_key
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import StoreLocation, parse_store_url, prepare_sqlite_file
-from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 SNAPSHOT_EVERY = 100  # events; a client with 1,000 visits loads from a snapshot + < 100 events
@@ -50,10 +51,12 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
+        master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
         if self.location.path is not None:
             prepare_sqlite_file(self.location.path)
         try:
             super().__init__(env=self.location.env)
+            self.keys = self._open_keys(master)
         except (PersistenceError, sqlite3.DatabaseError) as error:
             # sqlite3's own error escapes eventsourcing when the file is not a database.
             raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
@@ -68,9 +71,29 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         settings = dict(env or {})
         settings["IS_SNAPSHOTTING_ENABLED"] = "y"
         if self.settings.cipher_key:
-            settings["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            # The `cryptography` AES-GCM (eventsourcing.cipher needs pycryptodome, not installed).
+            settings["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
             settings["CIPHER_KEY"] = self.settings.cipher_key
         return Environment(name, settings)
+
+    def _open_keys(self, master: bytes | None) -> KeyStore:
+        """Check the master key, then seal personal fields under per-person keys (ADR 9)."""
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        keys = KeyStore(datastore, self.location.backend, master)
+        try:
+            keys.open(has_events=bool(self.recorder.max_notification_id()))
+        except BaseException:
+            self.close()
+            raise
+        cast(PydanticMapper, self.mapper).sealer = Sealer(keys, self._first_state)
+        return keys
+
+    def _first_state(self, ident: UUID) -> tuple[str, dict[str, Any]] | None:
+        """The topic and stored state of an aggregate's first event (it names the client)."""
+        stored = self.recorder.select_events(ident, limit=1)
+        if not stored:
+            return None
+        return stored[0].topic, cast(PydanticMapper, self.mapper).decode_state(stored[0])
 
     def construct_mapper(self) -> PydanticMapper:
         return PydanticMapper(
@@ -187,6 +210,19 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         client.update_contact(self.stamp(on), name, email, phone)
         self.save(client)
         return client_id
+
+    def erase_client(self, client_id: UUID, *, reason: str, on: datetime | None = None) -> bool:
+        """Right to erasure (ADR 9): destroy the keys of the client and of the referral they
+        came by, then record ClientErased. Key first, so an interruption fails closed; running
+        it again completes it. False if SQLite could not yet clear the old key from its WAL."""
+        client = self.client(client_id)
+        already = client.status == "erased"
+        if not already:
+            client.erase(self.stamp(on), reason)
+        clean = self.keys.destroy([client_id, *filter(None, [client.referral_id])])
+        if not already:
+            self.save(client)
+        return clean
 
     def update_health_history(
         self, client_id: UUID, *, on: datetime | None = None, conditions: Sequence[str] = (),

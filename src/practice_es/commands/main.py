@@ -35,8 +35,9 @@ class PracticeFailure(click.ClickException):
 
 def translate(error: Exception) -> PracticeFailure | None:
     """Map an error to what the user sees, or None if it is a bug of ours."""
-    from eventsourcing.persistence import PersistenceError
+    from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
     from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
 
     if isinstance(error, RuleRefused):
         return PracticeFailure(f"refused by rule {error}", EXIT_REFUSED)
@@ -48,12 +49,31 @@ def translate(error: Exception) -> PracticeFailure | None:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "input"
         return PracticeFailure(f"invalid {field}: {first['msg']}", EXIT_INVALID)
-    if isinstance(error, PersistenceError):
-        return PracticeFailure(f"the ledger cannot be used: {type(error).__name__}: {error}",
-                               EXIT_INVALID)
+    if isinstance(error, PersistenceError | MapperDeserialisationError | DBAPIError):
+        return _store_failure(error)
     if isinstance(error, OSError):
         return PracticeFailure(f"cannot read or write: {error.strerror or error}", EXIT_INVALID)
     return None
+
+
+_DISK_FULL = ("disk is full", "no space left", "disk i/o error", "file too large")
+_UNREACHABLE = ("connection", "could not connect", "timeout", "unable to open database")
+
+
+def _store_failure(error: Exception) -> PracticeFailure:
+    """The store failed: say how in one line of the driver's own words. Never the statement
+    or its parameters (SQLAlchemy's message quotes both, so we take the driver's `orig`)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    text = lines[0][:200] if lines else type(cause).__name__
+    lowered = text.lower()
+    if any(sign in lowered for sign in _DISK_FULL):
+        message = f"the database cannot be written ({text}): is the disk full?"
+    elif any(sign in lowered for sign in _UNREACHABLE):
+        message = f"cannot reach the database: {text}"
+    else:
+        message = f"the ledger cannot be used ({type(error).__name__}): {text}"
+    return PracticeFailure(f"{message}; nothing more was recorded", EXIT_INVALID)
 
 
 class PracticeGroup(click.Group):
@@ -96,6 +116,7 @@ def _register() -> None:
         audit,
         clients,
         demo,
+        erasure,
         init,
         keys,
         migrate,
@@ -116,6 +137,7 @@ def _register() -> None:
     cli.add_command(audit.audit)
     cli.add_command(migrate.migrate)
     cli.add_command(keys.key)
+    clients.client.add_command(erasure.erase)  # `practice client erase` (ADR 9)
     cli.add_command(demo.demo)
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SOURCE_KINDS = ("client", "doctor", "advertising", "online", "walk-in", "other")
 RECALL_CHANNELS = ("phone", "email", "sms", "letter")
 ClientStatus = Literal["prospect", "active", "lapsed", "erased"]
+ERASED = "[erased]"  # what an erased client's personal fields read as (ADR 9)
 VisitStatus = Literal["scheduled", "completed", "cancelled", "missed"]
 
 
@@ -261,6 +262,24 @@ class Client(PracticeAggregate):
             client.lapsed_on = None
             client.recall_since_lapse = None
 
+    class ClientErased(PracticeEvent):
+        """Right to erasure: the client's own key is destroyed; their personal fields read as
+        erased from now on (ADR 9). The reason says why, never what."""
+
+        TOPIC: ClassVar[str] = _event("ClientErased")
+        reason: str
+
+        def apply(self, client: Client) -> None:
+            # As a replay reads them once the key is gone: what was said reads as erased.
+            client.__dict__.update(status="erased", name=ERASED, date_of_birth=None,
+                                   open_contraindications={})
+            for field in ("email", "phone"):
+                if getattr(client, field) is not None:
+                    setattr(client, field, ERASED)
+            for field in ("reasons", "goals", "conditions", "medications"):
+                if getattr(client, field):
+                    setattr(client, field, [ERASED])
+
     # -- helpers used by the events' apply methods ------------------------------------------
 
     def open_contraindication(self, names: list[str]) -> None:
@@ -409,6 +428,18 @@ class Client(PracticeAggregate):
             raise InvalidInput("channel", f"'{channel}' is not one of {', '.join(RECALL_CHANNELS)}")
         self._check_not_before_intake(stamp.on, "a recall")
         self._trigger(self.RecallSent, stamp, recall_id=recall_id, channel=channel)
+
+    def erase(self, stamp: Stamp, reason: str) -> None:
+        """Record ClientErased (the application destroys the client's key first)."""
+        if not reason.strip():
+            raise InvalidInput("reason", "an erasure says why it is made (not what was erased)")
+        self._trigger(self.ClientErased, stamp, reason=reason.strip())
+
+    def _trigger(self, event_class: type[PracticeEvent], stamp: Stamp, **fields: Any) -> None:
+        """E1: nothing more is recorded for an erased client."""
+        if self.status == "erased":
+            raise RuleRefused("E1", f"client {self.id} is erased: nothing more can be recorded")
+        super()._trigger(event_class, stamp, **fields)
 
     # -- rule checks ------------------------------------------------------------------------
 

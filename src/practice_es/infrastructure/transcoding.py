@@ -3,19 +3,43 @@
 Upcasting: an event class with `class_version = N` stores that number with its state; a stored
 state of an older version is brought forward by the class's `upcast_vK_vK+1(state)` static
 methods before the model is validated, so old events replay as today's classes.
+
+Sealing (ADR 9): before a state is encoded, its personal fields move into one block sealed
+under the data key of the person the event is about; reading opens the block again, or, once
+that key is destroyed (erasure), puts the `[erased]` marker in each field.
 """
 
 from __future__ import annotations
 
+from base64 import b64decode, b64encode
+from collections.abc import Callable
+from functools import cache
 from typing import Any, cast
+from uuid import UUID
 
 import orjson
+from cryptography.exceptions import InvalidTag
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from practice_es.domain.client import ERASED
+from practice_es.infrastructure.crypto import (
+    PERSONAL_FIELDS,
+    SNAPSHOT_PERSONAL_FIELDS,
+    KeyStore,
+    erased_refusal,
+    seal,
+    unseal,
+)
 
 _ENVELOPE = {"originator_id", "originator_version"}
+_SNAPSHOT = "practice:Snapshot"
+_SEALED = "_sealed"
+_SELF_OWNED = ("practice:Client", "practice:Referral.ReferralReceived")  # the person is the id
+_NAMES_CLIENT = ("practice:ProgramOfCare.ProgramRecommended", "practice:Referral.ReferralMade")
+_ABSENT = object()
 
 
 class OrjsonTranscoder(Transcoder):
@@ -27,16 +51,22 @@ class OrjsonTranscoder(Transcoder):
 
 
 class PydanticMapper(Mapper):  # type: ignore[type-arg]
+    sealer: Sealer | None = None
+
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         event_class = type(domain_event)
         state = cast(BaseModel, domain_event).model_dump(exclude=_ENVELOPE)
         class_version = getattr(event_class, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
+        topic = get_topic(event_class)
+        if self.sealer is not None:
+            self.sealer.seal(topic, domain_event.originator_id,
+                             domain_event.originator_version, state)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(event_class),
+            topic=topic,
             state=self.encode_state(state),
         )
 
@@ -57,17 +87,30 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
                 data = self.compressor.decompress(data)
             return cast(dict[str, Any], self.transcoder.decode(data))
         except Exception as error:
-            raise MapperDeserialisationError(
-                f"cannot read the stored event {stored.originator_id} v{stored.originator_version}"
-                f" ({type(error).__name__})"
-            ) from error
+            raise _unreadable(stored, error) from error
 
     def to_domain_event(self, stored: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored.topic)
-        state = upcast(event_class, self.decode_state(stored))
-        state["originator_id"] = stored.originator_id
-        state["originator_version"] = stored.originator_version
-        return cast(DomainEventProtocol[Any], event_class.model_validate(state))
+        state = self.decode_state(stored)
+        try:
+            if self.sealer is not None:
+                self.sealer.open(stored.topic, UUID(str(stored.originator_id)),
+                                 stored.originator_version, state)
+            state = upcast(event_class, state)
+            state["originator_id"] = stored.originator_id
+            state["originator_version"] = stored.originator_version
+            return cast(DomainEventProtocol[Any], event_class.model_validate(state))
+        except (InvalidTag, ValueError, KeyError, TypeError) as error:
+            # Never the payload in the message: only whose event it is (ValidationError and
+            # orjson errors would quote the values).
+            raise _unreadable(stored, error) from None
+
+
+def _unreadable(stored: StoredEvent, error: Exception) -> MapperDeserialisationError:
+    kind = "ValidationError" if isinstance(error, ValidationError) else type(error).__name__
+    return MapperDeserialisationError(
+        f"cannot read the stored event {stored.originator_id} v{stored.originator_version} "
+        f"({kind})")
 
 
 def upcast(event_class: type[Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -78,3 +121,146 @@ def upcast(event_class: type[Any], state: dict[str, Any]) -> dict[str, Any]:
         getattr(event_class, f"upcast_v{version}_v{version + 1}")(state)
         version += 1
     return state
+
+
+FirstState = Callable[[UUID], tuple[str, dict[str, Any]] | None]
+
+
+class Sealer:
+    """Seals the personal fields of a state under its person's data key, and opens them."""
+
+    def __init__(self, keys: KeyStore, first_state: FirstState) -> None:
+        self.keys = keys
+        self.first_state = first_state  # the topic and state of an aggregate's first event
+        self._owners: dict[UUID, UUID] = {}
+
+    def seal(self, topic: str, ident: UUID, version: int, state: dict[str, Any]) -> None:
+        """Move the personal fields into a block sealed under their person's data key."""
+        container, paths, model = _target(topic, state)
+        # Empty fields stay as they are: that a client gave no e-mail is no secret, and an
+        # erased history then still shows which entries said something.
+        filled = _filled_paths(container, paths)
+        if not filled:
+            return
+        owner = self.owner(topic, ident, state)
+        key = self.keys.data_key(owner, create=True)
+        if key is None:
+            if all(value == marker(model, path) for path, value in filled.items()):
+                return  # only erasure markers (a snapshot taken after the erasure)
+            raise erased_refusal(owner)
+        for path in filled:
+            _pop(container, path)
+        sealed = seal(key, orjson.dumps(filled), _aad(ident, version, topic))
+        container[_SEALED] = {"o": str(owner), "f": list(filled),
+                              "d": b64encode(sealed).decode("ascii")}
+
+    def open(self, topic: str, ident: UUID, version: int, state: dict[str, Any]) -> None:
+        """Put the personal fields back: as sealed, or erasure markers if the key is gone."""
+        container, _, model = _target(topic, state)
+        block = container.pop(_SEALED, None)
+        if block is None:
+            return
+        key = self.keys.data_key(UUID(block["o"]), create=False)
+        if key is None:
+            values = {path: marker(model, path) for path in block["f"]}
+        else:
+            plain = unseal(key, b64decode(block["d"]), _aad(ident, version, topic))
+            values = orjson.loads(plain)
+        for path, value in values.items():
+            _put(container, path, value)
+
+    def owner(self, topic: str, ident: UUID, state: dict[str, Any]) -> UUID:
+        """The person an aggregate's events are about: a client, or a referred prospect."""
+        if topic == _SNAPSHOT:
+            topic = state["topic"]
+        if topic.startswith(_SELF_OWNED):
+            return ident
+        if topic in _NAMES_CLIENT:
+            self._owners[ident] = UUID(str(state["client_id"]))
+        if ident not in self._owners:
+            first = self.first_state(ident)
+            if first is None:
+                raise KeyError(f"whose events are those of {ident}?")
+            self._owners[ident] = self.owner(first[0], ident, first[1])
+        return self._owners[ident]
+
+
+def _target(topic: str, state: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...], Any]:
+    """The dict that holds the personal fields, their paths, and the model that types them."""
+    if topic == _SNAPSHOT:
+        inner = state["topic"]
+        model = getattr(resolve_topic(inner), "State", None)
+        return state["state"], SNAPSHOT_PERSONAL_FIELDS.get(inner, ()), model
+    paths = PERSONAL_FIELDS.get(topic, ())
+    return state, paths, resolve_topic(topic) if paths else None
+
+
+def _aad(ident: UUID, version: int, topic: str) -> bytes:
+    return f"{ident}|{version}|{topic}".encode()
+
+
+def _filled_paths(container: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    found = {path: _get(container, path) for path in paths}
+    return {path: value for path, value in found.items()
+            if value is not _ABSENT and value is not None and value not in ("", [], {})}
+
+
+def erased_copy(event: Any) -> Any:
+    """The event as it will read once its person is erased (what a read model that keeps
+    personal text stores beside it, to blank itself on ClientErased exactly as a rebuild
+    would)."""
+    topic = get_topic(type(event))
+    state = event.model_dump()
+    container, paths, model = _target(topic, state)
+    for path in _filled_paths(container, paths):
+        _put(container, path, marker(model, path))
+    return type(event).model_validate(state)
+
+
+def _get(container: dict[str, Any], path: str) -> Any:
+    head, _, rest = path.partition(".")
+    value = container.get(head, _ABSENT)
+    if rest:
+        return value.get(rest, _ABSENT) if isinstance(value, dict) else _ABSENT
+    return value
+
+
+def _pop(container: dict[str, Any], path: str) -> None:
+    head, _, rest = path.partition(".")
+    if rest:
+        container[head].pop(rest)
+    else:
+        container.pop(head)
+
+
+def _put(container: dict[str, Any], path: str, value: Any) -> None:
+    head, _, rest = path.partition(".")
+    if rest:
+        container.setdefault(head, {})[rest] = value
+    else:
+        container[head] = value
+
+
+def marker(model: Any, path: str) -> Any:
+    """What an erased field reads as: `[erased]`, `["[erased]"]`, `{}` or none, whichever
+    the field's type takes (a date of birth, which can take none of the others, is none)."""
+    return _marker(model, path)
+
+
+@cache
+def _marker(model: Any, path: str) -> Any:
+    head, _, rest = path.partition(".")
+    if rest:  # an entry of a dict of corrected values
+        return None if rest == "date_of_birth" else ERASED
+    field = model.model_fields.get(head) if model is not None else None
+    if field is None:
+        return ERASED
+    adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)
+    candidates: tuple[Any, ...] = (ERASED, [ERASED], {})
+    for candidate in candidates:
+        try:
+            adapter.validate_python(candidate, strict=True)
+            return candidate
+        except ValidationError:
+            continue
+    return None

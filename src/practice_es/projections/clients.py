@@ -1,6 +1,7 @@
 """The client directory: who the practice's clients are, their status and last visit.
 
-Keeps name, e-mail and phone because `client list --search` finds clients by them (ADR 0005).
+Keeps name, e-mail and phone because `client list --search` finds clients by them (ADR 0005):
+sealed when the ledger is encrypted at rest, and `[erased]` once the client is erased.
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Date, Integer, String, Table, update
 
-from practice_es.domain.client import Client
+from practice_es.domain.client import ERASED, Client
 from practice_es.domain.events import DomainEvent
 from practice_es.projections.base import Projection, read_models
+from practice_es.projections.personal import PersonalText
 
 client_directory = Table(
     "rm_client_directory",
     read_models,
     Column("client_id", String(36), primary_key=True),
-    Column("name", String, nullable=False),
-    Column("email", String),
-    Column("phone", String),
+    Column("name", PersonalText, nullable=False),
+    Column("email", PersonalText),
+    Column("phone", PersonalText),
     Column("legacy_id", String, index=True),
     Column("status", String(16), nullable=False, index=True),
     Column("intake_on", Date, nullable=False),
@@ -33,12 +35,12 @@ client_directory = Table(
 
 class ClientDirectory(Projection):
     name = "clients"
-    version = 1
+    version = 2  # 2: personal columns sealed at rest; ClientErased
     tables = (client_directory,)
     topics = tuple(
         getattr(Client, event).TOPIC
         for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
-                      "Reactivated")
+                      "Reactivated", "ClientErased")
     )
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
@@ -83,21 +85,34 @@ class ClientDirectory(Projection):
     def _on_Reactivated(self, conn: Connection, event: DomainEvent) -> None:
         self._set(conn, event, status="active")
 
+    def _on_ClientErased(self, conn: Connection, event: DomainEvent) -> None:
+        """What a rebuild would read once the key is gone: what was given reads as erased."""
+        from sqlalchemy import select
+
+        c = client_directory.c
+        row = conn.execute(select(c.email, c.phone).where(
+            c.client_id == str(event.originator_id))).one()
+        self._set(conn, event, status="erased", name=ERASED,
+                  email=None if row.email is None else ERASED,
+                  phone=None if row.phone is None else ERASED)
+
 
 def find_clients(conn: Connection, status: str | None = None,
                  search: str | None = None) -> list[dict[str, Any]]:
-    """The directory, filtered by status and by a search over name, e-mail, phone, legacy id."""
-    from sqlalchemy import func, or_, select
+    """The directory, filtered by status and by a search over name, e-mail, phone, legacy id.
+    The search runs here, not in SQL: the personal columns may be sealed (ADR 5)."""
+    from sqlalchemy import select
 
-    c = client_directory.c
-    query = select(client_directory).order_by(c.name, c.client_id)
+    query = select(client_directory)
     if status:
-        query = query.where(c.status == status)
+        query = query.where(client_directory.c.status == status)
+    rows = [dict(row._mapping) for row in conn.execute(query)]
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(*(func.lower(col).like(pattern)
-                                  for col in (c.name, c.email, c.phone, c.legacy_id))))
-    return [dict(row._mapping) for row in conn.execute(query)]
+        wanted = search.strip().lower()
+        rows = [row for row in rows
+                if any(wanted in (row[k] or "").lower()
+                       for k in ("name", "email", "phone", "legacy_id"))]
+    return sorted(rows, key=lambda row: (row["name"], row["client_id"]))
 
 
 def lapse_candidates(conn: Connection, as_of: Any, after_days: int) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy import text as sql
 
 from practice_es.domain.events import DomainEvent
 from practice_es.projections.base import Projection, read_models
+from practice_es.projections.personal import attach_cells
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -80,6 +81,7 @@ class ProjectionRunner:
         self.ledger = ledger
         self.projections = {p.name: p for p in projections}
         self.engine = engine if engine is not None else build_engine(ledger)
+        attach_cells(self.engine, ledger.keys.cells)  # personal text sealed at rest (ADR 5)
         self.keep = keep
         self._ready = False
 

@@ -13,6 +13,7 @@ from practice_es.domain.client import Client
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.infrastructure.transcoding import erased_copy
 from practice_es.projections.base import (
     Projection,
     Rows,
@@ -22,6 +23,7 @@ from practice_es.projections.base import (
     topics_of,
     wall,
 )
+from practice_es.projections.personal import PersonalText
 from practice_es.projections.summaries import summarise
 
 timeline = Table(
@@ -32,7 +34,10 @@ timeline = Table(
     Column("happened_on", DateTime, nullable=False),  # wall-clock time, for ordering
     Column("on_iso", String(40), nullable=False),  # the occurred_on as recorded, with offset
     Column("event", String(40), nullable=False),
-    Column("summary", Text, nullable=False),
+    Column("summary", PersonalText, nullable=False),  # findings, notes: sealed at rest
+    # The summary as it will read once the client is erased (ADR 5): ClientErased copies it
+    # over `summary`, which is exactly what a rebuild reads then.
+    Column("erased_summary", PersonalText, nullable=False),
     Column("program_id", String(36), index=True),
     Column("ref", String(36)),  # an assessment's id: programs cite it as their baseline
     Column("measures", Text, nullable=False),  # JSON object
@@ -50,7 +55,7 @@ owners = Table(
 
 class Timeline(Projection):
     name = "timeline"
-    version = 1
+    version = 2  # 2: summaries sealed at rest, erased_summary
     tables = (timeline, owners)
     topics = topics_of(Client, ProgramOfCare, Referral)
 
@@ -65,6 +70,11 @@ class Timeline(Projection):
                 entries.append(self._entry(known, position, event, client_id))
         known.flush(conn)
         insert_all(conn, timeline, entries)
+        for _, event in events:
+            if isinstance(event, Client.ClientErased):
+                conn.execute(timeline.update().where(
+                    timeline.c.client_id == str(event.originator_id)).values(
+                    summary=timeline.c.erased_summary))
 
     def _owner(self, known: Rows, event: DomainEvent) -> str | None:
         """The client the event concerns, learning owners from the events that name them."""
@@ -96,7 +106,9 @@ class Timeline(Projection):
         return {
             "position": position, "client_id": client_id,
             "happened_on": wall(event.occurred_on), "on_iso": event.occurred_on.isoformat(),
-            "event": type(event).__name__, "summary": summary, "program_id": hexid(program_id),
+            "event": type(event).__name__, "summary": summary,
+            "erased_summary": summary if isinstance(event, Referral.ReferralConverted)
+            else summarise(erased_copy(event)), "program_id": hexid(program_id),
             "ref": hexid(getattr(event, "assessment_id", None)),
             "measures": orjson.dumps(getattr(event, "measures", None) or {}).decode(),
         }

@@ -1,0 +1,294 @@
+"""Keys: the master key (`PRACTICE_CIPHER_KEY`), and a data key per person (ADR 9).
+
+A person's personal fields are sealed under their own data key; erasing the person destroys
+the key (crypto-shredding) and leaves every stored event byte as it was. The data keys live in
+`practice_data_keys`, in the ledger's own database, written through the recorder's own pool of
+connections (no second engine), wrapped by the master key when there is one.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+from base64 import b64decode, b64encode
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eventsourcing.persistence import PersistenceError
+
+from practice_es.domain.errors import InvalidInput, RuleRefused
+
+KEY_VARIABLE = "PRACTICE_CIPHER_KEY"
+_CHECK_PLAINTEXT = b"practice-es key check v1"
+_NONCE = 12
+
+
+class WrongKey(InvalidInput):
+    """The master key is missing, malformed, or not the one the ledger was written with."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(KEY_VARIABLE, message)
+
+
+def erased_refusal(owner: UUID) -> RuleRefused:
+    return RuleRefused("E1", f"{owner} is erased: nothing personal can be recorded for them")
+
+
+def parse_master_key(text: str) -> bytes:
+    """The raw bytes of a key printed by `practice key generate`, or WrongKey."""
+    try:
+        key = b64decode(text.strip().encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        key = b""
+    if len(key) not in (16, 24, 32):
+        raise WrongKey("is not a key made by `practice key generate` "
+                       "(base64 of 16, 24 or 32 bytes)")
+    return key
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-GCM with a fresh 96-bit nonce: nonce ‖ ciphertext ‖ tag."""
+    nonce = os.urandom(_NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    """The plaintext, or InvalidTag if the key or the associated data is not the sealer's."""
+    return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+
+
+class CellCipher:
+    """Seals the personal text read models keep (a client's name for `client list --search`),
+    under a key derived from the master key: read models are rebuilt from the log at will, so
+    they need no key of their own to keep (ADR 5)."""
+
+    PREFIX = "sealed:"
+
+    def __init__(self, master: bytes) -> None:
+        self.key = HKDF(algorithm=SHA256(), length=32, salt=None,
+                        info=b"practice-es read models").derive(master)
+
+    def seal_text(self, text: str) -> str:
+        return self.PREFIX + b64encode(seal(self.key, text.encode(), b"cell")).decode("ascii")
+
+    def open_text(self, stored: str) -> str:
+        if not stored.startswith(self.PREFIX):
+            return stored  # written before the key was there (a scratch copy): as it is
+        try:
+            return unseal(self.key, b64decode(stored[len(self.PREFIX):]), b"cell").decode()
+        except InvalidTag:
+            raise WrongKey("cannot open the read models: rebuild them "
+                           "(`practice projections rebuild`)") from None
+
+
+class KeyStore:
+    """The data keys of the people in one ledger, and the check of its master key."""
+
+    def __init__(self, datastore: Any, backend: str, master: bytes | None) -> None:
+        self.datastore = datastore
+        self.backend = backend
+        self.master = master
+        schema = getattr(datastore, "schema", None) if backend == "postgres" else None
+        prefix = f'"{schema}".' if schema else ""
+        self.keys_table = f"{prefix}practice_data_keys"
+        self.check_table = f"{prefix}practice_key_check"
+        self._cache: dict[UUID, bytes | None] = {}
+        self.cells = CellCipher(master) if master else None
+
+    # -- SQL on either backend ------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.backend == "postgres" else statement
+
+    def _create_tables(self) -> None:
+        blob = "bytea" if self.backend == "postgres" else "BLOB"
+        with self._transaction(commit=True) as c:
+            c.execute(f"CREATE TABLE IF NOT EXISTS {self.keys_table} (owner_id TEXT PRIMARY KEY,"
+                      f" data_key {blob}, erased_at TEXT)")
+            c.execute(f"CREATE TABLE IF NOT EXISTS {self.check_table} (id INTEGER PRIMARY KEY "
+                      f"CHECK (id = 1), protected INTEGER NOT NULL, verifier {blob})")
+
+    # -- the master key ---------------------------------------------------------------------
+
+    def open(self, has_events: bool) -> None:
+        """Make the tables, and refuse a master key that is not the ledger's (WrongKey)."""
+        try:
+            row = self._check_row()
+        except PersistenceError:
+            self._create_tables()
+            row = self._check_row()
+        if row is None:
+            row = self._write_check_row(has_events)
+        self._verify(bool(row[0]), row[1])
+
+    def _check_row(self) -> tuple[int, bytes | None] | None:
+        with self._transaction(commit=False) as c:
+            c.execute(f"SELECT protected, verifier FROM {self.check_table} WHERE id = 1")
+            row = c.fetchone()
+        return None if row is None else (row["protected"], _bytes(row["verifier"]))
+
+    def _write_check_row(self, has_events: bool) -> tuple[int, bytes | None]:
+        if has_events:
+            # A ledger from before the check existed: it says nothing we could verify.
+            raise WrongKey("this ledger has no key check; it was made by an older version")
+        verifier = seal(self.master, _CHECK_PLAINTEXT, b"") if self.master else None
+        with self._transaction(commit=True) as c:
+            c.execute(self._sql(f"INSERT INTO {self.check_table} (id, protected, verifier) "
+                                "VALUES (1, ?, ?) ON CONFLICT DO NOTHING"),
+                      (1 if self.master else 0, verifier))
+        row = self._check_row()
+        assert row is not None  # written just now, by us or by a process that raced us
+        return row
+
+    def _verify(self, protected: bool, verifier: bytes | None) -> None:
+        if protected and self.master is None:
+            raise WrongKey("this ledger is encrypted: set it to the ledger's key")
+        if not protected and self.master is not None:
+            raise WrongKey("this ledger was created without encryption: unset it (encrypting "
+                           "an existing ledger is not supported)")
+        if self.master is not None and verifier is not None:
+            try:
+                unseal(self.master, verifier, b"")
+            except InvalidTag:
+                raise WrongKey("is not the key this ledger was written with") from None
+
+    # -- data keys --------------------------------------------------------------------------
+
+    def data_key(self, owner: UUID, create: bool) -> bytes | None:
+        """The owner's data key; None if it was destroyed. `create` makes one if none yet."""
+        if owner in self._cache:
+            return self._cache[owner]
+        found = self._select(owner)
+        if found is _MISSING and create:
+            found = self._insert(owner)
+        if found is _MISSING:
+            raise PersistenceError(f"no data key for {owner}: the key table is incomplete")
+        key = None if found is None else self._unwrap(owner, found)
+        self._cache[owner] = key
+        return key
+
+    def _select(self, owner: UUID) -> Any:
+        with self._transaction(commit=False) as c:
+            c.execute(self._sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
+                      (str(owner),))
+            row = c.fetchone()
+        return _MISSING if row is None else _bytes(row["data_key"])
+
+    def _insert(self, owner: UUID) -> bytes | None:
+        wrapped = self._wrap(owner, AESGCM.generate_key(bit_length=256))
+        with self._transaction(commit=True) as c:
+            # Two processes may create the same owner's key at once: the first one wins and
+            # both read back the winner's.
+            c.execute(self._sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
+                                "VALUES (?, ?) ON CONFLICT DO NOTHING"), (str(owner), wrapped))
+            c.execute(self._sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
+                      (str(owner),))
+            return _bytes(c.fetchone()["data_key"])
+
+    def _wrap(self, owner: UUID, key: bytes) -> bytes:
+        return seal(self.master, key, _key_aad(owner)) if self.master else key
+
+    def _unwrap(self, owner: UUID, stored: bytes) -> bytes:
+        if self.master is None:
+            return stored
+        try:
+            return unseal(self.master, stored, _key_aad(owner))
+        except InvalidTag:
+            raise WrongKey("cannot open the data keys: not the ledger's key") from None
+
+    def destroy(self, owners: Sequence[UUID]) -> bool:
+        """Destroy the owners' data keys (crypto-shredding). Returns False if, on SQLite, the
+        old bytes may still sit in the write-ahead log (another process was reading)."""
+        now = datetime.now(UTC).isoformat()
+        with self._transaction(commit=True) as c:
+            if self.backend == "sqlite":
+                c.execute("PRAGMA secure_delete = ON")  # overwrite the freed bytes
+            for owner in owners:
+                c.execute(self._sql(
+                    f"INSERT INTO {self.keys_table} (owner_id, data_key, erased_at) "
+                    "VALUES (?, NULL, ?) ON CONFLICT (owner_id) DO UPDATE SET data_key = NULL, "
+                    "erased_at = COALESCE(erased_at, excluded.erased_at)"), (str(owner), now))
+        for owner in owners:
+            self._cache[owner] = None
+        return self._checkpoint()
+
+    def _checkpoint(self) -> bool:
+        """SQLite: copy the WAL into the file and truncate it, so the key's old page leaves it."""
+        if self.backend != "sqlite":
+            return True
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cursor.fetchone()[0]
+        return not busy
+
+    def is_erased(self, owner: UUID) -> bool:
+        return self._select(owner) is None
+
+
+_MISSING = object()
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _key_aad(owner: UUID) -> bytes:
+    return b"practice-es data key|" + str(owner).encode()
+
+
+# -- what is personal --------------------------------------------------------------------------
+# Sealed under the person's data key, by event topic. "a.b" is the entry `b` of the dict field
+# `a` (a correction's changes). Everything else stays in clear because reports count, group or
+# order by it: ids, dates, statuses, phases, visit counts, measures, source kinds, referrer and
+# provider keys, channels, outcome codes, programme end reasons, the legacy id (ADR 9).
+_CLIENT, _PROGRAM, _REFERRAL = "practice:Client.", "practice:ProgramOfCare.", "practice:Referral."
+_CORRECTED = tuple(f"{part}.{field}" for part in ("changes", "original")
+                   for field in ("name", "email", "phone", "date_of_birth", "findings", "notes"))
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    _CLIENT + "IntakeRecorded": ("name", "date_of_birth", "email", "phone", "reasons", "goals",
+                                 "conditions", "medications", "contraindications"),
+    _CLIENT + "ContactUpdated": ("name", "email", "phone"),
+    _CLIENT + "HealthHistoryUpdated": ("conditions", "medications", "contraindications"),
+    _CLIENT + "AssessmentRecorded": ("findings", "contraindications"),
+    _CLIENT + "ContraindicationCleared": ("contraindication",),
+    _CLIENT + "VisitCancelled": ("reason",),
+    _CLIENT + "VisitMissed": ("reason",),
+    _CLIENT + "VisitCompleted": ("notes",),
+    _CLIENT + "EntryCorrected": (*_CORRECTED, "reason"),
+    _PROGRAM + "ProgramRecommended": ("goals", "rationale"),
+    _PROGRAM + "ProgramReevaluated": ("findings",),
+    _REFERRAL + "ReferralReceived": ("prospect",),
+    _REFERRAL + "ReferralMade": ("reason", "contraindications"),
+    _REFERRAL + "ReferralOutcomeRecorded": ("note",),
+    _REFERRAL + "CareReportSent": ("summary",),
+}
+# A snapshot's state, by aggregate topic.
+SNAPSHOT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "practice:Client": ("name", "date_of_birth", "email", "phone", "reasons", "goals",
+                        "conditions", "medications", "open_contraindications"),
+    "practice:ProgramOfCare": ("goals", "rationale"),
+    "practice:Referral": ("prospect", "reason", "contraindications"),
+}
+# Fields judged and kept in clear, beyond the envelope every event has (tested for coverage).
+CLEAR_FIELDS = frozenset({
+    "referral_source", "referrer", "referral_id", "legacy_id", "assessment_id", "measures", "by",
+    "visit_id", "at", "program_id", "as_of", "after_days", "last_visit_on", "recall_id",
+    "channel", "lapsed_on", "corrected_version", "corrected_event", "entry_id", "client_id",
+    "number", "phase", "visits", "per_week", "reevaluate_after", "expected_end", "outcome",
+    "source_kind", "provider", "cleared", "reason", "changes", "original",
+})
+# Where `reason` is clear: a programme's decline/completion/discontinuation (reports group by
+# it; "discharge" and "new-program" are outcome codes) and an erasure (it says why, not what).
