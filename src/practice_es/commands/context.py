@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from practice_es.commands.output import emit_result
+from practice_es.commands.output import emit_result, say
 from practice_es.commands.params import DATETIME
 from practice_es.infrastructure.settings import Settings
 
@@ -58,8 +58,14 @@ def action(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
         practice = click.get_current_context().find_object(PracticeContext)
         assert practice is not None  # the `practice` group always sets it
         result = func(practice.ledger(), *args, **kwargs)
-        practice.runner().catch_up()
+        # Recorded and committed: print the id first, so a script never retries (and records
+        # twice) an action whose only failure was the read models' catch-up.
         emit_result(result, as_json)
+        try:
+            practice.runner().catch_up()
+        except Exception as error:  # the next command or report catches up
+            say(f"warning: recorded, but the read models did not catch up "
+                f"({type(error).__name__}); the next command or report will")
 
     with_json = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     with_on = click.option("--on", "on", type=DATETIME, default=None,

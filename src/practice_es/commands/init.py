@@ -12,6 +12,9 @@ from practice_es.commands.output import say
 @pass_practice
 def init(practice: PracticeContext) -> None:
     """Create the ledger's tables in the database (safe to run again)."""
+    from practice_es.infrastructure.store import create_postgres_schema, parse_store_url
+
+    create_postgres_schema(parse_store_url(practice.settings.db_url))
     ledger = practice.ledger()
     practice.runner().ensure()
     say(f"ledger ready ({ledger.location.backend})")

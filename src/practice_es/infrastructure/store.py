@@ -90,3 +90,25 @@ def prepare_sqlite_file(path: Path) -> None:
         raise InvalidInput("db", f"the folder {path.parent} does not exist")
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
+
+
+def create_postgres_schema(location: StoreLocation) -> None:
+    """`practice init` on a URL naming a schema creates it, so a new practice needs no psql."""
+    if location.backend != "postgres" or not location.schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    env = location.env
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=5, autocommit=True,
+        ) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(location.schema)))
+    except psycopg.Error as error:
+        host = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
+        raise InvalidInput("db", f"cannot create schema {location.schema} on {host}: "
+                           f"{type(error).__name__}") from None
