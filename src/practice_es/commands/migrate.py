@@ -37,7 +37,7 @@ def migrate() -> None:
               "be read either way (or YYYY-MM-DD).")
 @click.option("--encoding", help="utf-8 or windows-1252 (default: detected).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=20_000, hidden=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, hidden=True,
               help="Events per transaction.")
 @pass_practice
 def import_(practice: PracticeContext, paths: tuple[Path, ...], preset: str | None,

@@ -179,6 +179,19 @@ class KeyStore:
         self._cache[owner] = key
         return key
 
+    def create_data_keys(self, owners: Sequence[UUID]) -> None:
+        """`data_key(owner, create=True)` for many people in one transaction (an import
+        records thousands of new clients per batch; a commit per person would dominate)."""
+        missing = [owner for owner in dict.fromkeys(owners) if owner not in self._cache]
+        if not missing:
+            return
+        rows = [(str(o), self._wrap(o, AESGCM.generate_key(bit_length=256))) for o in missing]
+        with self._transaction(commit=True) as c:
+            c.executemany(self._sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
+                                    "VALUES (?, ?) ON CONFLICT DO NOTHING"), rows)
+        for owner in missing:  # read back: a key made at the same moment elsewhere wins
+            self.data_key(owner, create=False)
+
     def _select(self, owner: UUID) -> Any:
         with self._transaction(commit=False) as c:
             c.execute(self._sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from practice_es.domain.errors import InvalidInput
 
 SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(.+?))?\s*$")
+CLOCK = re.compile(r"^\s*(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?)?\s*$")
 CACHE_LIMIT = 200_000
 
 
@@ -89,8 +90,16 @@ def _has_time(text: str) -> bool:
 
 
 def _clock(text: str, where: str) -> time:
+    """`9:00`, `09:00:00`, `9:00 PM`; an empty time is the start of the day."""
+    match = CLOCK.match(text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a time of day (in {where!r})")
+    hour, minute, second, half = match.groups()
+    if not hour:
+        return time()
+    hours = int(hour) % 12 + (12 if half and half.lower() == "pm" else 0) if half else int(hour)
     try:
-        return time.fromisoformat(text.strip()) if text.strip() else time()
+        return time(hours, int(minute), int(second or 0))
     except ValueError:
         raise ValueError(f"'{text}' is not a time of day (in {where!r})") from None
 

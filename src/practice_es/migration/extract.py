@@ -59,6 +59,8 @@ class Picker:
 
     @staticmethod
     def joined(row: list[str], indexes: list[int], separator: str = " ") -> str:
+        if len(indexes) == 1:
+            return row[indexes[0]].strip()
         return separator.join(v for v in (row[i].strip() for i in indexes) if v)
 
 
@@ -138,6 +140,7 @@ class StatusReader:
                        for label, value in mapping.values.items()}
         self.rules = [(picker.file.column(rule.column), rule) for rule in mapping.rules]
         self.reason = picker.at(mapping.reason)
+        self._known: dict[str, StatusValue | None] = {}  # labels repeat: read each once
 
     def __call__(self, row: list[str]) -> tuple[str, str | None]:
         status, reason = self._status(row)
@@ -149,7 +152,9 @@ class StatusReader:
     def _status(self, row: list[str]) -> tuple[str, str | None]:
         label = Picker.text(row, self.column)
         if label:
-            found = self.values.get(normalise_label(label))
+            found = self._known.get(label)
+            if found is None:
+                found = self._known[label] = self.values.get(normalise_label(label))
             if found is None:
                 known = ", ".join(sorted(self.mapping.values))
                 raise ValueError(f"status: '{label}' is not a known status ({known})")

@@ -47,7 +47,7 @@ from practice_es.migration.summary import ImportSummary, Rejects
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
-BATCH_EVENTS = 20_000
+BATCH_EVENTS = 10_000
 TRow = TypeVar("TRow", bound=BaseModel)
 
 

@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
+from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.transcoding import PydanticMapper
@@ -160,28 +161,42 @@ _Template = tuple[str, tuple[tuple[str, Any], ...], frozenset[str], int]
 
 
 class FastWriter:
+    """Encodes a batch at flush time: first the data keys of the batch's new clients, in one
+    transaction (sealing would otherwise make one per client), then every event's state."""
+
     def __init__(self, ledger: PracticeLedger) -> None:
         self.ledger = ledger
         self.encoder = StateEncoder(ledger.mapper)  # type: ignore[arg-type]
-        self._events: list[StoredEvent] = []
+        self._units: list[tuple[Unit, int, datetime]] = []
+        self._count = 0
 
     @property
     def pending(self) -> int:
-        return len(self._events)
+        return self._count
 
     def add(self, unit: Unit, version: int) -> None:
-        now = datetime.now(UTC)
-        for offset, change in enumerate(unit.changes, start=1):
-            stored = self.encoder.encode(change.event_class, unit.aggregate_id,
-                                         version + offset, change.fields, now)
-            self._events.append(stored)
+        self._units.append((unit, version, datetime.now(UTC)))
+        self._count += len(unit.changes)
 
     def flush(self) -> None:
-        if not self._events:
+        if not self._units:
             return
+        self._make_keys()
+        events = [
+            self.encoder.encode(change.event_class, unit.aggregate_id, version + offset,
+                                change.fields, now)
+            for unit, version, now in self._units
+            for offset, change in enumerate(unit.changes, start=1)
+        ]
         with committing():
-            self.ledger.recorder.insert_events(self._events)
-        self._events = []
+            self.ledger.recorder.insert_events(events)
+        self._units, self._count = [], 0
+
+    def _make_keys(self) -> None:
+        create = getattr(getattr(self.ledger, "keys", None), "create_data_keys", None)
+        if create is not None:
+            create([u.aggregate_id for u, _, _ in self._units
+                    if u.creates and u.aggregate_class is Client])
 
 
 class DomainWriter:

@@ -6,10 +6,20 @@ that fails is rejected with the field and the rule it broke, and nothing of it i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.measures import validate_measure
@@ -94,9 +104,11 @@ class ClientRow(LegacyRow):
 
 
 class AppointmentRow(LegacyRow):
-    legacy_id: str
-    client_key: str
-    start_time: str | None = None
+    """One appointment. The hot path of a large import: its dates and measures are read in
+    one step before the fields are checked (fewer validator calls per row)."""
+
+    legacy_id: str = Field(min_length=1)
+    client_key: str = Field(min_length=1)
     start: datetime
     booked_on: datetime | None = None
     status: RowStatus
@@ -106,43 +118,30 @@ class AppointmentRow(LegacyRow):
     notes: str | None = None
     measures: dict[str, float] = {}
 
-    @field_validator("legacy_id", "client_key")
+    @model_validator(mode="before")
     @classmethod
-    def _present(cls, value: str) -> str:
-        if not value:
-            raise ValueError("is empty")
-        return value
+    def _read(cls, data: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        dates = _reader(info)
+        data = {k: (v or None) if isinstance(v, str) else v for k, v in data.items()}
+        data["start"] = _field("start", lambda: dates.moment(data["start"] or "",
+                                                             data.pop("start_time", "") or ""))
+        for name in ("booked_on", "cancelled_at"):
+            if data.get(name):
+                data[name] = _field(name, partial(dates.moment, data[name]))
+        booked, start = data.get("booked_on"), data["start"]
+        if booked is not None and booked.date() > start.date():
+            raise ValueError(f"booked_on: {booked.date()} is after the appointment "
+                             f"({start.date()})")
+        data["measures"] = _field("measures", lambda: read_measures(data.get("measures") or {}))
+        return data
 
-    @field_validator("start", mode="before")
-    @classmethod
-    def _start(cls, value: Any, info: ValidationInfo) -> datetime:
-        moment = cls.read_moment(value, info, info.data.get("start_time") or "")
-        if moment is None:
-            raise ValueError("is empty")
-        return moment
 
-    @field_validator("booked_on", "cancelled_at", mode="before")
-    @classmethod
-    def _moment(cls, value: Any, info: ValidationInfo) -> datetime | None:
-        return cls.read_moment(value, info)
-
-    @field_validator("start_time", "reason", "kind", "notes", mode="before")
-    @classmethod
-    def _optional(cls, value: Any) -> Any:
-        return _blank(value)
-
-    @field_validator("measures", mode="before")
-    @classmethod
-    def _measures(cls, value: dict[str, str]) -> dict[str, float]:
-        return read_measures(value)
-
-    @field_validator("booked_on")
-    @classmethod
-    def _booked_before(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        start = info.data.get("start")
-        if value is not None and start is not None and value.date() > start.date():
-            raise ValueError(f"{value.date()} is after the appointment ({start.date()})")
-        return value
+def _field(name: str, read: Callable[[], Any]) -> Any:
+    """Read one field; its error names it (`start: '02/31/2025' is not a date`)."""
+    try:
+        return read()
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 class DetailRow(LegacyRow):
@@ -238,6 +237,7 @@ def read_measures(raw: dict[str, str]) -> dict[str, float]:
 def reason_of(error: ValidationError) -> str:
     """The first problem, as `field: what is wrong` (the rejects file's reason)."""
     first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "row"
     message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{field}: {message}"
+    if not first["loc"]:
+        return message  # a check of the whole row: its message names the field
+    return f"{'.'.join(str(p) for p in first['loc'])}: {message}"
