@@ -25,10 +25,11 @@ from eventsourcing.utils import Environment, EnvType
 
 from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
-from practice_es.domain.events import PracticeAggregate, PracticeSnapshot, Stamp
+from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.infrastructure.chain import RECORDER_TOPICS
 from practice_es.infrastructure.crypto import KeyStore, parse_master_key
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import StoreLocation, parse_store_url, prepare_sqlite_file
@@ -70,6 +71,8 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         # Only what the URL says: a stray variable in the shell must not move the ledger.
         settings = dict(env or {})
         settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        # The recorder keeps the audit hash chain in the insert transaction (ADR 0008).
+        settings["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[self.location.backend]
         if self.settings.cipher_key:
             # The `cryptography` AES-GCM (eventsourcing.cipher needs pycryptodome, not installed).
             settings["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
@@ -208,6 +211,18 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                        phone: str | None = None) -> UUID:
         client = self.client(client_id)
         client.update_contact(self.stamp(on), name, email, phone)
+        self.save(client)
+        return client_id
+
+    def correct_entry(self, client_id: UUID, *, version: int, changes: dict[str, str],
+                      reason: str, on: datetime | None = None) -> UUID:
+        """Record EntryCorrected for the client's entry at `version` (domain/corrections.py)."""
+        client = self.client(client_id)
+        stored = self.recorder.select_events(client_id, gt=version - 1, lte=version)
+        if not stored:
+            raise InvalidInput("version", f"client {client_id} has no entry {version}")
+        original = cast(DomainEvent, self.mapper.to_domain_event(stored[0]))
+        client.correct_entry(self.stamp(on), original, changes, reason)
         self.save(client)
         return client_id
 

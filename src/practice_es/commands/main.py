@@ -135,6 +135,7 @@ def _register() -> None:
     cli.add_command(projections.projections)
     cli.add_command(reports.report)
     cli.add_command(audit.audit)
+    clients.client.add_command(audit.correct)  # `practice client correct`
     cli.add_command(migrate.migrate)
     cli.add_command(keys.key)
     clients.client.add_command(erasure.erase)  # `practice client erase` (ADR 9)

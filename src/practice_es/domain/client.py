@@ -8,9 +8,11 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from practice_es.domain.corrections import CONTACT_FIELDS, build_correction
 from practice_es.domain.errors import InvalidInput, RuleRefused
 from practice_es.domain.events import (
     TOPIC_PREFIX,
+    DomainEvent,
     PracticeAggregate,
     PracticeCreated,
     PracticeEvent,
@@ -58,6 +60,8 @@ class ClientState(BaseModel):
     status: ClientStatus
     lapsed_on: date | None
     recall_since_lapse: UUID | None
+    contact_set_at: dict[str, int] = {}  # contact field -> version of the entry that set it
+    visit_dates: dict[UUID, datetime] = {}  # completed visit -> when (corrections move it)
 
 
 def _event(name: str) -> str:
@@ -93,6 +97,8 @@ class Client(PracticeAggregate):
         status: ClientStatus
         lapsed_on: date | None
         recall_since_lapse: UUID | None
+        contact_set_at: dict[str, int]
+        visit_dates: dict[UUID, datetime]
 
     class IntakeRecorded(PracticeCreated):
         TOPIC: ClassVar[str] = _event("IntakeRecorded")
@@ -134,6 +140,8 @@ class Client(PracticeAggregate):
                 status="prospect",
                 lapsed_on=None,
                 recall_since_lapse=None,
+                contact_set_at={},
+                visit_dates={},
             )
             client.open_contraindication(self.contraindications)
 
@@ -148,6 +156,7 @@ class Client(PracticeAggregate):
                 value = getattr(self, field)
                 if value is not None:
                     setattr(client, field, value)
+                    client.contact_set_at[field] = self.originator_version
 
     class HealthHistoryUpdated(PracticeEvent):
         TOPIC: ClassVar[str] = _event("HealthHistoryUpdated")
@@ -225,6 +234,7 @@ class Client(PracticeAggregate):
         def apply(self, client: Client) -> None:
             client.close_visit(self.visit_id)
             client.completed_visits += 1
+            client.visit_dates[self.visit_id] = self.occurred_on
             last = client.last_completed_on
             if last is None or self.occurred_on >= last:
                 client.last_completed_on = self.occurred_on
@@ -279,6 +289,20 @@ class Client(PracticeAggregate):
             for field in ("reasons", "goals", "conditions", "medications"):
                 if getattr(client, field):
                     setattr(client, field, [ERASED])
+
+    class EntryCorrected(PracticeEvent):
+        """Corrects the client's entry at `corrected_version` (see domain/corrections.py)."""
+
+        TOPIC: ClassVar[str] = _event("EntryCorrected")
+        corrected_version: int
+        corrected_event: str
+        entry_id: UUID | None = None  # the visit or assessment the entry is about
+        changes: dict[str, Any]
+        original: dict[str, Any] = {}
+        reason: str
+
+        def apply(self, client: Client) -> None:
+            client.apply_correction(self)
 
     # -- helpers used by the events' apply methods ------------------------------------------
 
@@ -440,6 +464,39 @@ class Client(PracticeAggregate):
         if self.status == "erased":
             raise RuleRefused("E1", f"client {self.id} is erased: nothing more can be recorded")
         super()._trigger(event_class, stamp, **fields)
+
+    def correct_entry(self, stamp: Stamp, original: DomainEvent, changes: dict[str, str],
+                      reason: str) -> None:
+        """Correct one of this client's recorded entries: a new event, nothing rewritten."""
+        if original.originator_id != self.id:
+            raise InvalidInput("version", f"that entry is not one of client {self.id}")
+        if not reason.strip():
+            raise InvalidInput("reason", "a correction says why it is made")
+        corrected, was = build_correction(original, changes, stamp.on.tzinfo)
+        _check_email(corrected.get("email"))
+        if "occurred_on" in corrected:
+            self._check_not_before_intake(datetime.fromisoformat(corrected["occurred_on"]),
+                                          "a visit")
+        entry_id = getattr(original, "visit_id", None) or getattr(original, "assessment_id", None)
+        self._trigger(self.EntryCorrected, stamp, corrected_version=original.originator_version,
+                      corrected_event=type(original).__name__, entry_id=entry_id,
+                      changes=corrected, original=was, reason=reason.strip())
+
+    def apply_correction(self, event: Client.EntryCorrected) -> None:
+        """Contact fields change unless a later entry has set them since; a visit's date
+        moves, and with it the last completed visit."""
+        for field in CONTACT_FIELDS:
+            if field in event.changes and (
+                    event.corrected_version >= self.contact_set_at.get(field, 1)):
+                value = event.changes[field]
+                if field == "date_of_birth" and value is not None:
+                    value = date.fromisoformat(value)
+                setattr(self, field, value)
+                self.contact_set_at[field] = event.corrected_version
+        moved = event.changes.get("occurred_on")
+        if moved is not None and event.entry_id in self.visit_dates:
+            self.visit_dates[event.entry_id] = datetime.fromisoformat(moved)
+            self.last_completed_on = max(self.visit_dates.values())
 
     # -- rule checks ------------------------------------------------------------------------
 

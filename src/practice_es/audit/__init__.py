@@ -1,0 +1,1 @@
+"""Audit: a client's history as the ledger knew it, and proof that the log was not altered."""

@@ -1,0 +1,96 @@
+"""Recompute the hash chain from the stored events and compare it with the chain kept at
+recording time (ADR 0008). Streams both in position order, a page at a time: flat memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from eventsourcing.persistence import Notification
+
+from practice_es.infrastructure.chain import GENESIS, ChainedRecorder, chain_link
+
+PAGE = 5000
+Progress = Callable[[int, int], None]  # (position reached, last position)
+
+
+@dataclass(frozen=True)
+class Failure:
+    position: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"position {self.position}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What verify found: the recomputed head, how many events it covers, the first failure,
+    and where an expected head hash was found in the recomputed chain (if one was given)."""
+
+    head: str
+    events: int
+    failure: Failure | None = None
+    expected_head: str | None = None
+    expected_at: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and (self.expected_head is None or self.expected_at
+                                          is not None)
+
+
+INSERTED = "an event is in the log that was never recorded in the chain (inserted row)"
+DELETED = "the chain records an event here that the log no longer holds (deleted row)"
+ALTERED = ("the stored event is not the one recorded here: its bytes, id, version or topic "
+           "were edited, or rows were moved (reordered)")
+
+
+def _events(recorder: ChainedRecorder, stop: int) -> Iterator[Notification]:
+    after = 0
+    while after < stop:
+        page = recorder.select_notifications(after, PAGE, stop, inclusive_of_start=False)
+        if not page:
+            return
+        yield from page
+        after = page[-1].id
+
+
+def _links(recorder: ChainedRecorder, stop: int) -> Iterator[tuple[int, bytes]]:
+    after = 0
+    while after < stop:
+        page = recorder.select_links(after, stop, PAGE)
+        if not page:
+            return
+        yield from page
+        after = page[-1][0]
+
+
+def verify_chain(recorder: ChainedRecorder, expect_head: str | None = None,
+                 progress: Progress | None = None) -> Verification:
+    """Walk the log and the chain side by side up to the last position either held when
+    verify started (later appends are left for the next run)."""
+    stop = max(recorder.max_notification_id() or 0, recorder.chain_head()[0])
+    expected = expect_head.strip().lower() if expect_head else None
+    found_at = 0 if expected == GENESIS.hex() else None
+    events, links = _events(recorder, stop), _links(recorder, stop)
+    event, kept = next(events, None), next(links, None)
+    previous, count, failure = GENESIS, 0, None
+    while event is not None or kept is not None:
+        if kept is None or (event is not None and event.id < kept[0]):
+            failure = Failure(event.id, INSERTED)  # type: ignore[union-attr]
+            break
+        if event is None or kept[0] < event.id:
+            failure = Failure(kept[0], DELETED)
+            break
+        link = chain_link(previous, event.id, event)
+        if link != kept[1]:
+            failure = Failure(event.id, ALTERED)
+            break
+        previous, count = link, count + 1
+        if expected is not None and link.hex() == expected:
+            found_at = event.id
+        if progress is not None and count % PAGE == 0:
+            progress(event.id, stop)
+        event, kept = next(events, None), next(links, None)
+    return Verification(previous.hex(), count, failure, expected, found_at)

@@ -1,0 +1,154 @@
+"""The tamper-evident hash chain over the stored events, kept by the recorder itself (ADR 0008).
+
+Each stored event gets one chain row, written in the same transaction that inserts the event:
+`link(p) = sha256(link(p-1) ‖ position ‖ version ‖ originator id ‖ topic ‖ state)`, over the
+bytes exactly as stored (ciphertext when encryption at rest is on). Rows are (position, link),
+nothing more, so keeping the chain costs one small insert per event.
+
+This module holds the hashing and the SQLite recorder; `chain_postgres` holds the PostgreSQL
+one (kept apart so an SQLite run never imports psycopg).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, PersistenceError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+GENESIS = hashlib.sha256(b"practice-es event chain v1").digest()  # the link before position 1
+
+RECORDER_TOPICS = {
+    "sqlite": "practice_es.infrastructure.chain:ChainedSQLiteRecorder",
+    "postgres": "practice_es.infrastructure.chain_postgres:ChainedPostgresRecorder",
+}
+
+
+class ChainBroken(PersistenceError):
+    """The chain and the log disagree where a new event would go: the log was altered."""
+
+
+def chain_link(previous: bytes, position: int, event: StoredEvent) -> bytes:
+    """The link of the event stored at `position`, following the link `previous`.
+
+    Every variable-length part is length-prefixed, so no two different events hash alike by
+    moving bytes from one field to the next.
+    """
+    ident = event.originator_id
+    oid = ident.bytes if isinstance(ident, UUID) else str(ident).encode()
+    topic = event.topic.encode()
+    digest = hashlib.sha256(previous)
+    digest.update(struct.pack(">qqI", position, event.originator_version, len(oid)))
+    digest.update(oid)
+    digest.update(struct.pack(">I", len(topic)))
+    digest.update(topic)
+    digest.update(struct.pack(">Q", len(event.state)))
+    digest.update(event.state)
+    return digest.digest()
+
+
+def chain_rows(previous: bytes, positions: Sequence[int],
+               events: Sequence[StoredEvent]) -> list[tuple[int, bytes]]:
+    rows = []
+    for position, event in zip(positions, events, strict=True):
+        previous = chain_link(previous, position, event)
+        rows.append((position, previous))
+    return rows
+
+
+class ChainedRecorder(Protocol):
+    """What the audit needs of the ledger's recorder, on either backend."""
+
+    def max_notification_id(self) -> int | None: ...
+
+    def select_notifications(
+        self, start: int | None, limit: int, stop: int | None = None,
+        topics: Sequence[str] = (), *, inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]: ...
+
+    def chain_head(self) -> tuple[int, bytes]:
+        """The last chain row as stored: (position, link), or (0, GENESIS) if none."""
+        ...
+
+    def select_links(self, after: int, stop: int, limit: int) -> list[tuple[int, bytes]]:
+        """Chain rows with after < position <= stop, in position order."""
+        ...
+
+    def select_positioned(self, originator_ids: Sequence[UUID]) -> list[Notification]:
+        """Every stored event of these aggregates, with its log position, in log order
+        (an index lookup per aggregate: never a scan of the log)."""
+        ...
+
+
+def as_chained(recorder: Any) -> ChainedRecorder:
+    if not hasattr(recorder, "select_links"):
+        raise TypeError(f"{type(recorder).__name__} keeps no hash chain")
+    return recorder  # type: ignore[no-any-return]
+
+
+class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite recorder, plus a chain row per event in the insert transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore,
+                 events_table_name: str = "stored_events") -> None:
+        # Set before super().__init__, which builds the CREATE TABLE statements.
+        self.chain_table_name = f"{events_table_name}_chain"
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} "
+                "(position INTEGER PRIMARY KEY, link BLOB NOT NULL)"]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None  # the application recorder returns the rowids
+        # Read the last link after inserting: the write lock is held from the first INSERT,
+        # so no other writer can append between this read and the commit.
+        c.execute(f"SELECT position, link FROM {self.chain_table_name} "
+                  "ORDER BY position DESC LIMIT 1")
+        last = c.fetchone()
+        if last is not None and positions and positions[0] <= last["position"]:
+            raise ChainBroken(
+                f"the event chain already covers position {positions[0]}: rows were deleted "
+                "from the log; run `practice audit verify`")
+        previous = bytes(last["link"]) if last is not None else GENESIS
+        c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?, ?)",
+                      chain_rows(previous, positions, stored_events))
+        return positions
+
+    def chain_head(self) -> tuple[int, bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position, link FROM {self.chain_table_name} "
+                      "ORDER BY position DESC LIMIT 1")
+            row = c.fetchone()
+        return (row["position"], bytes(row["link"])) if row is not None else (0, GENESIS)
+
+    def select_links(self, after: int, stop: int, limit: int) -> list[tuple[int, bytes]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position, link FROM {self.chain_table_name} "
+                      "WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
+                      (after, stop, limit))
+            return [(row["position"], bytes(row["link"])) for row in c.fetchall()]
+
+    def select_positioned(self, originator_ids: Sequence[UUID]) -> list[Notification]:
+        if not originator_ids:
+            return []
+        marks = ",".join("?" * len(originator_ids))
+        with self.datastore.transaction(commit=False) as c:
+            # The primary key (originator_id, originator_version) serves each id of the IN list.
+            c.execute(f"SELECT rowid, * FROM {self.events_table_name} "
+                      f"WHERE originator_id IN ({marks}) ORDER BY rowid",
+                      [ident.hex for ident in originator_ids])
+            return [
+                Notification(id=row["rowid"],
+                             originator_id=self.convert_originator_id(row["originator_id"]),
+                             originator_version=row["originator_version"],
+                             topic=row["topic"], state=row["state"])
+                for row in c.fetchall()
+            ]
