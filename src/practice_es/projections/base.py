@@ -88,6 +88,12 @@ class Rows:
             for row in conn.execute(select(self.table).where(column.in_(chunk))):
                 self.rows[row._mapping[self.key]] = dict(row._mapping)
 
+    def preload_touched(self, conn: Connection, touched: Iterable[str],
+                        created: Iterable[str]) -> None:
+        """Preload the rows a page touches, except those it creates itself: an event that
+        creates a row comes before every event that changes it, so those need no read."""
+        self.preload(conn, set(touched) - set(created))
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The row (preloaded or added), marked changed: the caller is about to change it."""
         row = self.rows.get(key)

@@ -45,7 +45,10 @@ class ProgramBook(Projection):
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
         rows = Rows(programs, "program_id")
-        rows.preload(conn, (str(e.originator_id) for _, e in events))
+        rows.preload_touched(
+            conn, (str(e.originator_id) for _, e in events),
+            (str(e.originator_id) for _, e in events
+             if isinstance(e, ProgramOfCare.ProgramRecommended)))
         for _, event in events:
             dispatch(self, event, rows)
         rows.flush(conn)

@@ -60,7 +60,8 @@ class ReferralBook(Projection):
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
         rows = Rows(referrals, "referral_id")
-        rows.preload(conn, (str(e.originator_id) for _, e in events))
+        rows.preload_touched(conn, (str(e.originator_id) for _, e in events),
+                             (str(e.originator_id) for _, e in events if _creates(e)))
         reports: list[dict[str, Any]] = []
         for position, event in events:
             if isinstance(event, Referral.CareReportSent):
@@ -100,3 +101,7 @@ class ReferralBook(Projection):
         return {"position": position, "referral_id": str(event.originator_id),
                 "provider": row["provider"], "client_id": row["client_id"],
                 "sent_on": wall(event.occurred_on)}
+
+
+def _creates(event: DomainEvent) -> bool:
+    return isinstance(event, Referral.ReferralReceived | Referral.ReferralMade)

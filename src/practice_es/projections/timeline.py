@@ -3,6 +3,7 @@ their referrals'), one row each, with a summary and any measures taken."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,6 +54,10 @@ owners = Table(
 )
 
 
+# The events that say whose an aggregate is: the first of each program or referral.
+_OWNS = (ProgramOfCare.ProgramRecommended, Referral.ReferralMade, Referral.ReferralReceived)
+
+
 class Timeline(Projection):
     name = "timeline"
     version = 2  # 2: summaries sealed at rest, erased_summary
@@ -61,8 +66,9 @@ class Timeline(Projection):
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
         known = Rows(owners, "aggregate_id")
-        known.preload(conn, {str(e.originator_id) for _, e in events
-                             if _aggregate(e) != "Client"})
+        known.preload_touched(
+            conn, (str(e.originator_id) for _, e in events if _aggregate(e) != "Client"),
+            (str(e.originator_id) for _, e in events if isinstance(e, _OWNS)))
         entries = []
         for position, event in events:
             client_id = self._owner(known, event)
@@ -114,6 +120,11 @@ class Timeline(Projection):
         }
 
 
+@functools.cache
+def _aggregate_of(topic: str) -> str:
+    return topic.split(":", 1)[-1].split(".", 1)[0]
+
+
 def _aggregate(event: DomainEvent) -> str:
     """The aggregate an event belongs to, from its stable topic ("practice:Client.…")."""
-    return event.TOPIC.split(":", 1)[-1].split(".", 1)[0]
+    return _aggregate_of(event.TOPIC)

@@ -39,7 +39,9 @@ class VisitBook(Projection):
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
         rows = Rows(visits, "visit_id")
-        rows.preload(conn, (str(e.visit_id) for _, e in events if hasattr(e, "visit_id")))
+        rows.preload_touched(
+            conn, (str(e.visit_id) for _, e in events if hasattr(e, "visit_id")),
+            (str(e.visit_id) for _, e in events if isinstance(e, Client.VisitScheduled)))
         for _, event in events:
             dispatch(self, event, rows)
         rows.flush(conn)
