@@ -66,9 +66,9 @@ def ledger(db_url: str) -> Iterator[PracticeLedger]:
         app.close()
 
 
-def count_events(db_url: str) -> int:
+def count_events(db_url: str, key: str | None = None) -> int:
     """How many events the ledger holds, read straight from the store."""
-    app = PracticeLedger(Settings(db_url=db_url, actor="counter"))
+    app = PracticeLedger(Settings(db_url=db_url, actor="counter", cipher_key=key))
     try:
         return int(app.recorder.max_notification_id() or 0)
     finally:

@@ -34,12 +34,14 @@ class Run:
 class Practice:
     """The `practice` command bound to one ledger (its `--db`)."""
 
-    def __init__(self, db_url: str, zone: str = "UTC") -> None:
+    def __init__(self, db_url: str, zone: str = "UTC", key: str | None = None) -> None:
         self.db_url = db_url
         self.zone = zone  # PRACTICE_TZ: the practice's local time
+        self.key = key  # PRACTICE_CIPHER_KEY, for a ledger encrypted at rest
 
     def run(self, *args: str) -> Run:
-        env = {**BASE_ENV, "PRACTICE_DB": self.db_url, "PRACTICE_TZ": self.zone}
+        env = {**BASE_ENV, "PRACTICE_DB": self.db_url, "PRACTICE_TZ": self.zone,
+               "PRACTICE_CIPHER_KEY": self.key}
         result: Result = CliRunner().invoke(cli, list(args), env=env, prog_name="practice")
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # a bug of ours escaped the error boundary
@@ -61,7 +63,7 @@ class Practice:
         return json.loads(self.ok(*args))
 
     def events(self) -> int:
-        return count_events(self.db_url)
+        return count_events(self.db_url, self.key)
 
     def fails(self, code: int, *args: str) -> Run:
         """Run an action that must fail with `code` and leave the store exactly as it was."""

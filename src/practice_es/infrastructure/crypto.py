@@ -230,9 +230,9 @@ class KeyStore:
                 c.execute("PRAGMA secure_delete = ON")  # overwrite the freed bytes
             for owner in owners:
                 c.execute(self._sql(
-                    f"INSERT INTO {self.keys_table} (owner_id, data_key, erased_at) "
+                    f"INSERT INTO {self.keys_table} AS k (owner_id, data_key, erased_at) "
                     "VALUES (?, NULL, ?) ON CONFLICT (owner_id) DO UPDATE SET data_key = NULL, "
-                    "erased_at = COALESCE(erased_at, excluded.erased_at)"), (str(owner), now))
+                    "erased_at = COALESCE(k.erased_at, excluded.erased_at)"), (str(owner), now))
         for owner in owners:
             self._cache[owner] = None
         return self._checkpoint()
