@@ -34,7 +34,7 @@ from practice_es.reports.worklists import worklists_report
 
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
 OPS = ("intake", "walk_in", "book", "attend", "cancel", "no_show", "sweep", "recall",
-       "program", "reevaluate", "referral", "refer_out", "care_report")
+       "program", "reevaluate", "referral", "refer_out", "care_report", "correct")
 STEPS = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 3), st.integers(0, 25)),
                  min_size=1, max_size=25)
 START = date(2026, 1, 1)
@@ -164,6 +164,18 @@ class Desk:
     def _care_report(self, client: uuid.UUID, _: int) -> None:
         self.ledger.send_care_report(outbound_referral_id(client, 1), summary="s",
                                      on=self.when())
+
+
+    def _correct(self, client: uuid.UUID, pick: int) -> None:
+        """Correct one of the client's completed visits: its date and a measure."""
+        versions = [e.originator_version for e in self.ledger.recorder.select_events(client)
+                    if e.topic.endswith(".VisitCompleted")]
+        if versions:
+            day = self.day - timedelta(days=pick * 5)
+            self.ledger.correct_entry(
+                client, version=versions[pick % len(versions)], reason="wrong day",
+                changes={"occurred_on": f"{day}T09:00", "measures.pain": str(pick)},
+                on=self.when())
 
 
 def snapshot(conn: Connection, clients: list[uuid.UUID]) -> dict[str, Any]:

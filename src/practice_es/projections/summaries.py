@@ -4,6 +4,7 @@ beyond what the practitioner wrote as findings and notes)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from practice_es.domain.events import DomainEvent
@@ -59,7 +60,22 @@ _SUMMARIES: dict[str, Callable[[Any], str]] = {
     "ReferralOutcomeRecorded": lambda e: "provider cleared the client" if e.cleared
     else "provider did not clear the client",
     "CareReportSent": lambda e: f"care report sent: {e.summary}",
+    "EntryCorrected": lambda e: _corrected(e),
 }
+
+
+def _corrected(e: Any) -> str:
+    fields = ", ".join(sorted(e.changes))
+    return f"corrected the {e.corrected_event} entry ({fields}): {e.reason}"
+
+
+def corrected_summary(corrected_event: str, changes: dict[str, Any]) -> str | None:
+    """The corrected entry's new summary, when the correction changes what it shows."""
+    if corrected_event == "VisitCompleted" and "notes" in changes:
+        return _SUMMARIES[corrected_event](SimpleNamespace(notes=changes["notes"]))
+    if corrected_event == "AssessmentRecorded" and "findings" in changes:
+        return _SUMMARIES[corrected_event](SimpleNamespace(findings=changes["findings"]))
+    return None
 
 
 def summarise(event: DomainEvent) -> str:

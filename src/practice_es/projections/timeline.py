@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Column, Connection, DateTime, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    select,
+)
 
 from practice_es.domain.client import Client
 from practice_es.domain.events import DomainEvent
@@ -25,7 +36,7 @@ from practice_es.projections.base import (
     wall,
 )
 from practice_es.projections.personal import PersonalText
-from practice_es.projections.summaries import summarise
+from practice_es.projections.summaries import corrected_summary, summarise
 
 timeline = Table(
     "rm_timeline",
@@ -41,6 +52,7 @@ timeline = Table(
     Column("erased_summary", PersonalText, nullable=False),
     Column("program_id", String(36), index=True),
     Column("ref", String(36)),  # an assessment's id: programs cite it as their baseline
+    Column("version", Integer),  # the client's own events: their version (corrections name it)
     Column("measures", Text, nullable=False),  # JSON object
 )
 
@@ -60,7 +72,7 @@ _OWNS = (ProgramOfCare.ProgramRecommended, Referral.ReferralMade, Referral.Refer
 
 class Timeline(Projection):
     name = "timeline"
-    version = 2  # 2: summaries sealed at rest, erased_summary
+    version = 3  # 2: summaries sealed at rest, erased_summary; 3: corrections applied
     tables = (timeline, owners)
     topics = topics_of(Client, ProgramOfCare, Referral)
 
@@ -77,6 +89,8 @@ class Timeline(Projection):
         known.flush(conn)
         insert_all(conn, timeline, entries)
         for _, event in events:
+            if isinstance(event, Client.EntryCorrected):
+                _correct(conn, event)
             if isinstance(event, Client.ClientErased):
                 conn.execute(timeline.update().where(
                     timeline.c.client_id == str(event.originator_id)).values(
@@ -116,8 +130,31 @@ class Timeline(Projection):
             "erased_summary": summary if isinstance(event, Referral.ReferralConverted)
             else summarise(erased_copy(event)), "program_id": hexid(program_id),
             "ref": hexid(getattr(event, "assessment_id", None)),
+            "version": event.originator_version if _aggregate(event) == "Client" else None,
             "measures": orjson.dumps(getattr(event, "measures", None) or {}).decode(),
         }
+
+
+def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
+    """The corrected entry shows the corrected values: its date, measures and summary
+    (corrections are rare: a statement or two each is fine)."""
+    t = timeline.c
+    entry = (t.client_id == str(event.originator_id)) & (t.version == event.corrected_version)
+    row = conn.execute(select(t.measures).where(entry)).first()
+    if row is None:
+        return
+    changes, values = event.changes, dict[str, Any]()
+    if "measures" in changes:
+        values["measures"] = orjson.dumps({**orjson.loads(row.measures),
+                                           **changes["measures"]}).decode()
+    if "occurred_on" in changes:
+        moved = datetime.fromisoformat(changes["occurred_on"])
+        values.update(happened_on=wall(moved), on_iso=moved.isoformat())
+    summary = corrected_summary(event.corrected_event, changes)
+    if summary is not None:
+        values["summary"] = summary
+    if values:
+        conn.execute(timeline.update().where(entry).values(**values))
 
 
 @functools.cache

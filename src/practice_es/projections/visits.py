@@ -7,6 +7,7 @@ a back-dated visit changes them the moment it is recorded (nothing is pre-aggreg
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Column, Connection, DateTime, Index, String, Table
 
@@ -28,19 +29,20 @@ visits = Table(
 )
 
 _EVENTS = ("VisitScheduled", "VisitRescheduled", "VisitCancelled", "VisitMissed",
-           "VisitCompleted")
+           "VisitCompleted", "EntryCorrected")
 
 
 class VisitBook(Projection):
     name = "visits"
-    version = 1
+    version = 2  # 2: a corrected visit date moves the visit
     tables = (visits,)
     topics = tuple(getattr(Client, e).TOPIC for e in _EVENTS)
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
         rows = Rows(visits, "visit_id")
         rows.preload_touched(
-            conn, (str(e.visit_id) for _, e in events if hasattr(e, "visit_id")),
+            conn, (str(getattr(e, "visit_id", None) or getattr(e, "entry_id", None))
+                   for _, e in events),
             (str(e.visit_id) for _, e in events if isinstance(e, Client.VisitScheduled)))
         for _, event in events:
             dispatch(self, event, rows)
@@ -82,3 +84,15 @@ class VisitBook(Projection):
         row = rows.get(visit_id)
         if row is not None and event.program_id is not None:
             row["program_id"] = str(event.program_id)
+
+    def _on_EntryCorrected(self, rows: Rows, event: Client.EntryCorrected) -> None:
+        """A completed visit's corrected date is the date every report uses."""
+        moved = event.changes.get("occurred_on")
+        if event.corrected_event != "VisitCompleted" or moved is None:
+            return
+        row = rows.get(str(event.entry_id))
+        if row is not None:
+            when = wall(datetime.fromisoformat(moved))
+            row["closed_on"] = when
+            if row["booked_on"] is None:  # a walk-in happened when it was completed
+                row["at"] = when
