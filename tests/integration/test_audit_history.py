@@ -141,6 +141,9 @@ def test_the_history_of_an_unknown_client_is_not_found(ledger: PracticeLedger,
     unknown = UUID(int=7)
     with pytest.raises(NotFound):
         history_of(ledger, runner, unknown)
+    not_a_client = ledger.receive_referral(source="walk-in", referrer="desk", prospect="Eve")
+    with pytest.raises(NotFound):
+        history_of(ledger, runner, not_a_client)
 
 
 def test_a_client_with_many_programs_and_referrals_out_has_them_all(

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, Notification
 
 from practice_es.audit.state import known_state
+from practice_es.domain.client import Client
 from practice_es.domain.errors import NotFound
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.keys import outbound_referral_id, program_id
@@ -84,7 +85,8 @@ def client_history(recorder: ChainedRecorder, mapper: Mapper[UUID], client_id: U
                    referrals_made: Sequence[UUID] = ()) -> History:
     """The history of one client; `referrals_made`: the inbound referrals naming them."""
     found = _gather(recorder, client_id, referrals_made)
-    if not found[client_id]:
+    mine = found[client_id]
+    if not mine or mine[0].topic != Client.IntakeRecorded.TOPIC:  # none, or not a client's
         raise NotFound("client", client_id)
     intake = mapper.to_domain_event(found[client_id][0])
     brought_by = getattr(intake, "referral_id", None)

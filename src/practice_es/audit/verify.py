@@ -66,6 +66,15 @@ def _links(recorder: ChainedRecorder, stop: int) -> Iterator[tuple[int, bytes]]:
         after = page[-1][0]
 
 
+def _mismatch(event: Notification | None, kept: tuple[int, bytes] | None) -> Failure | None:
+    """Whether the next event and the next chain row fail to pair up by position."""
+    if event is not None and (kept is None or event.id < kept[0]):
+        return Failure(event.id, INSERTED)
+    if kept is not None and (event is None or kept[0] < event.id):
+        return Failure(kept[0], DELETED)
+    return None
+
+
 def verify_chain(recorder: ChainedRecorder, expect_head: str | None = None,
                  progress: Progress | None = None) -> Verification:
     """Walk the log and the chain side by side up to the last position either held when
@@ -74,23 +83,19 @@ def verify_chain(recorder: ChainedRecorder, expect_head: str | None = None,
     expected = expect_head.strip().lower() if expect_head else None
     found_at = 0 if expected == GENESIS.hex() else None
     events, links = _events(recorder, stop), _links(recorder, stop)
-    event, kept = next(events, None), next(links, None)
     previous, count, failure = GENESIS, 0, None
-    while event is not None or kept is not None:
-        if kept is None or (event is not None and event.id < kept[0]):
-            failure = Failure(event.id, INSERTED)  # type: ignore[union-attr]
-            break
-        if event is None or kept[0] < event.id:
-            failure = Failure(kept[0], DELETED)
+    while True:
+        event, kept = next(events, None), next(links, None)
+        if event is None or kept is None or event.id != kept[0]:
+            failure = _mismatch(event, kept)
             break
         link = chain_link(previous, event.id, event)
         if link != kept[1]:
             failure = Failure(event.id, ALTERED)
             break
         previous, count = link, count + 1
-        if expected is not None and link.hex() == expected:
+        if link.hex() == expected:
             found_at = event.id
         if progress is not None and count % PAGE == 0:
             progress(event.id, stop)
-        event, kept = next(events, None), next(links, None)
     return Verification(previous.hex(), count, failure, expected, found_at)
