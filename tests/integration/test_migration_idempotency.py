@@ -92,3 +92,17 @@ def test_the_writers_are_chosen_by_the_flag(db_url: str, tmp_path: Path) -> None
     with opened(db_url) as ledger:
         assert isinstance(writer_for(ledger), FastWriter)
         assert isinstance(writer_for(ledger, fast=False), DomainWriter)
+
+
+def test_aggregates_dropped_from_memory_are_read_back_from_the_store(
+        db_url: str, tmp_path: Path) -> None:
+    """Synthea's encounters are not sorted by patient: with room for 30 facts only, clients
+    are dropped and read back many times, and the events are still those of a clean run."""
+    clean = _sibling(tmp_path, "clean.db")
+    run_import(clean, "synthea", tmp_path)
+
+    first = run_import(db_url, "synthea", tmp_path, facts_in_memory=30, batch_events=300)
+    again = run_import(db_url, "synthea", tmp_path, facts_in_memory=30, batch_events=300)
+
+    assert set(stored_events(db_url)) == set(stored_events(clean))
+    assert (again.imported, again.already_present) == (0, first.imported)

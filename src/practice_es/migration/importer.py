@@ -32,7 +32,7 @@ from practice_es.migration.extract import (
 from practice_es.migration.mapping import Mapping, Part
 from practice_es.migration.prepass import date_order, first_and_last
 from practice_es.migration.reading import ExportFile, open_export
-from practice_es.migration.recording import Streams, Writer, writer_for
+from practice_es.migration.recording import CAPACITY, Streams, Writer, writer_for
 from practice_es.migration.rows import (
     AppointmentRow,
     ClientRow,
@@ -74,6 +74,7 @@ class ImportRequest:
     encoding: str | None = None
     batch_events: int = BATCH_EVENTS
     fast: bool = True
+    facts_in_memory: int = CAPACITY  # what is known of recorded aggregates, before re-reading
 
 
 class _DryRun:
@@ -107,7 +108,7 @@ class Importer:
         self.summary = ImportSummary(dry_run=request.dry_run)
         self.rejects = Rejects(request.rejects, self.summary)
         self.writer: Writer = _DryRun() if request.dry_run else writer_for(ledger, request.fast)
-        self.streams = Streams(ledger)
+        self.streams = Streams(ledger, request.facts_in_memory)
         self.details: DetailIndex | None = None
         self.unrecorded: set[UUID] = set()  # clients whose intake was rejected late
 
