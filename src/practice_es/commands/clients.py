@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from practice_es.application import PracticeLedger
 from practice_es.commands.context import PracticeContext, action, pass_practice
 from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain
 from practice_es.commands.params import DATE, ID, MEASURE, measures_dict
 from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
+
+if TYPE_CHECKING:
+    from practice_es.application import PracticeLedger
 
 LIST_COLUMNS = ("client_id", "name", "status", "legacy_id", "last_visit_on")
 
@@ -157,3 +159,15 @@ def list_clients(practice: PracticeContext, status: str | None, search: str | No
     with runner.engine.connect() as conn:
         rows = find_clients(conn, status, search)
     emit_rows(rows, LIST_COLUMNS, fmt, title="Clients")
+
+
+def _more_client_commands() -> None:
+    """Commands of the `client` group that live beside the features they belong to."""
+    from practice_es.commands.audit import correct
+    from practice_es.commands.erasure import erase
+
+    client.add_command(correct)  # `practice client correct` (audit, EntryCorrected)
+    client.add_command(erase)  # `practice client erase` (ADR 9)
+
+
+_more_client_commands()

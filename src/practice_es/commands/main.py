@@ -6,6 +6,7 @@ Exit codes (SPEC §3): 0 success; 1 a domain rule refused (the message names the
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -76,7 +77,36 @@ def _store_failure(error: Exception) -> PracticeFailure:
     return PracticeFailure(f"{message}; nothing more was recorded", EXIT_INVALID)
 
 
+# Each command group is imported only when it is used, so an action does not pay for the
+# start-up of reports, charts or the importer (a CLI action should take < 0.3 s, SPEC §7).
+COMMAND_GROUPS = {
+    "init": "practice_es.commands.init:init",
+    "client": "practice_es.commands.clients:client",
+    "program": "practice_es.commands.programs:program",
+    "visit": "practice_es.commands.visits:visit",
+    "referral": "practice_es.commands.referrals:referral",
+    "projections": "practice_es.commands.projections:projections",
+    "report": "practice_es.commands.reports:report",
+    "audit": "practice_es.commands.audit:audit",
+    "migrate": "practice_es.commands.migrate:migrate",
+    "key": "practice_es.commands.keys:key",
+    "demo": "practice_es.commands.demo:demo",
+}
+
+
 class PracticeGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_GROUPS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMAND_GROUPS.get(cmd_name)
+        if spec is None:
+            return None
+        module, _, name = spec.partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -109,40 +139,6 @@ def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
     practice = PracticeContext(settings)
     ctx.obj = practice
     ctx.call_on_close(practice.close)
-
-
-def _register() -> None:
-    from practice_es.commands import (
-        audit,
-        clients,
-        demo,
-        erasure,
-        init,
-        keys,
-        migrate,
-        programs,
-        projections,
-        referrals,
-        reports,
-        visits,
-    )
-
-    cli.add_command(init.init)
-    cli.add_command(clients.client)
-    cli.add_command(programs.program)
-    cli.add_command(visits.visit)
-    cli.add_command(referrals.referral)
-    cli.add_command(projections.projections)
-    cli.add_command(reports.report)
-    cli.add_command(audit.audit)
-    clients.client.add_command(audit.correct)  # `practice client correct`
-    cli.add_command(migrate.migrate)
-    cli.add_command(keys.key)
-    clients.client.add_command(erasure.erase)  # `practice client erase` (ADR 9)
-    cli.add_command(demo.demo)
-
-
-_register()
 
 
 def main() -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from practice_es.application import PracticeLedger
 from practice_es.commands.context import action
 from practice_es.commands.params import ID, MEASURE, measures_dict
 from practice_es.domain.program import OUTCOMES, PHASES
+
+if TYPE_CHECKING:
+    from practice_es.application import PracticeLedger
 
 
 @click.group()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from practice_es.commands.context import PracticeContext, pass_practice
 from practice_es.commands.output import emit_rows, say
-from practice_es.projections.runner import Progress
+
+if TYPE_CHECKING:
+    from practice_es.projections.runner import Progress
 
 
 @click.group()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from practice_es.application import PracticeLedger
 from practice_es.commands.context import action
 from practice_es.commands.params import ID
 from practice_es.domain.client import SOURCE_KINDS
+
+if TYPE_CHECKING:
+    from practice_es.application import PracticeLedger
 
 
 @click.group()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
 
-from practice_es.application import PracticeLedger
 from practice_es.commands.context import action
 from practice_es.commands.params import DATETIME, ID, MEASURE, measures_dict
+
+if TYPE_CHECKING:
+    from practice_es.application import PracticeLedger
 
 
 @click.group()
