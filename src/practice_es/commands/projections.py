@@ -54,9 +54,11 @@ def rebuild(practice: PracticeContext, names: tuple[str, ...]) -> None:
 def _with_progress(run: Callable[[Progress | None], int]) -> int:
     if not sys.stderr.isatty():
         return run(None)
+    from rich.console import Console
     from rich.progress import Progress as Bar
 
-    with Bar(transient=True) as bar:
+    # On stderr, where the terminal was detected: stdout stays clean for scripts.
+    with Bar(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("replaying the log", total=None)
 
         def progress(done: int, total: int) -> None:
