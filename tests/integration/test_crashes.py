@@ -29,9 +29,10 @@ from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
+from tests.soak import quick_and_soak
 
-SOAK = os.environ.get("PRACTICE_SOAK") == "1"
-KILLS = {"commands": 40 if SOAK else 4, "rebuild": 40 if SOAK else 3, "import": 15 if SOAK else 2}
+KILLS = quick_and_soak({"commands": 4, "rebuild": 3, "import": 2},
+                       {"commands": 40, "rebuild": 40, "import": 15})
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "legacy"
 ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("PRACTICE_")},
        "PRACTICE_ACTOR": "crash", "PRACTICE_TZ": "UTC"}
@@ -143,26 +144,29 @@ def check_chain(db_url: str) -> None:
     assert verified.exit_code == 0, verified.output
 
 
-def test_kills_during_commands_and_catch_ups(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kills", KILLS)
+def test_kills_during_commands_and_catch_ups(db_url: str, tmp_path: Path,
+                                             kills: dict[str, int]) -> None:
     rng, landed = random.Random(7), 0
-    for _ in range(KILLS["commands"]):
+    for _ in range(kills["commands"]):
         landed += worker("commands", db_url, rng, tmp_path)
         log = check_resume_equals_rebuild(db_url)
         check_all_or_none(log)
         check_chain(db_url)
-    print(f"\n{db_url.split(':')[0]}: {landed} of {KILLS['commands']} kills mid-work, "
+    print(f"\n{db_url.split(':')[0]}: {landed} of {kills['commands']} kills mid-work, "
           f"{len(log)} events survived, each command whole")
     assert landed and log
 
 
-def test_kills_during_rebuilds(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kills", KILLS)
+def test_kills_during_rebuilds(db_url: str, tmp_path: Path, kills: dict[str, int]) -> None:
     rng = random.Random(11)
     worker("commands", db_url, random.Random(1), tmp_path)  # a log to rebuild from
     check_resume_equals_rebuild(db_url)
     landed = sum(worker("rebuild", db_url, rng, tmp_path)
                  and bool(check_resume_equals_rebuild(db_url))
-                 for _ in range(KILLS["rebuild"]))
-    assert landed == KILLS["rebuild"]
+                 for _ in range(kills["rebuild"]))
+    assert landed == kills["rebuild"]
 
 
 def run_import(db_url: str, rejects: Path) -> list[str]:
@@ -192,11 +196,13 @@ def clean_import(tmp_path_factory: pytest.TempPathFactory) -> Counter[tuple[Any,
     return imported(url)
 
 
+@pytest.mark.parametrize("kills", KILLS)
 def test_an_import_killed_again_and_again_then_run_again_ends_as_a_clean_one(
-        db_url: str, tmp_path: Path, clean_import: Counter[tuple[Any, ...]]) -> None:
+        db_url: str, tmp_path: Path, clean_import: Counter[tuple[Any, ...]],
+        kills: dict[str, int]) -> None:
     rng, rejects = random.Random(13), tmp_path / "rejects.csv"
     landed = 0
-    for _ in range(KILLS["import"]):
+    for _ in range(kills["import"]):
         landed += kill_at_random(run_import(db_url, rejects), rng, None, longest=3.5)
         check_chain(db_url)
     assert landed  # at least one import died half-way

@@ -8,7 +8,6 @@ Quick by default (4 × 60 actions); `make soak` runs 4 × 250.
 
 from __future__ import annotations
 
-import os
 import random
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -24,12 +23,10 @@ from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
+from tests.soak import quick_and_soak
 
 WRITERS, CLIENTS = 4, 5
-SOAK = os.environ.get("PRACTICE_SOAK") == "1"
-ACTIONS = [pytest.param(60, id="4x60"),
-           pytest.param(250, id="4x250", marks=[pytest.mark.slow, pytest.mark.skipif(
-               not SOAK, reason="4 × 250 actions run under `make soak` (PRACTICE_SOAK=1)")])]
+ACTIONS = quick_and_soak(60, 250)  # per writer
 # Each action records exactly one event when it succeeds; the id it prints names that event.
 KINDS = {"complete": "VisitCompleted", "schedule": "VisitScheduled", "recall": "RecallSent",
          "assess": "AssessmentRecorded", "update": "ContactUpdated"}

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from unittest import SkipTest
 
 import eventsourcing.cryptography
+import pytest
 
 sys.modules.setdefault("eventsourcing.cipher", eventsourcing.cryptography)
 contract: Any = importlib.import_module("eventsourcing.tests.persistence")
@@ -46,8 +47,9 @@ from practice_es.infrastructure.chain import RECORDER_TOPICS  # noqa: E402
 from practice_es.infrastructure.settings import Settings  # noqa: E402
 from practice_es.infrastructure.transcoding import OrjsonTranscoder  # noqa: E402
 from tests.conftest import POSTGRES_URL, _admin_connect  # noqa: E402
+from tests.soak import SOAK  # noqa: E402
 
-QUICK = os.environ.get("PRACTICE_SOAK") != "1"
+QUICK = not SOAK
 KEY = eventsourcing.cryptography.AESCipher.create_key(32)
 
 
@@ -103,11 +105,13 @@ class EventLogContract(LedgerStores, contract.ApplicationRecorderTestCase):  # t
         assert type(recorder).__name__.startswith("Chained"), "not the ledger's own recorder"
         return recorder
 
+    @pytest.mark.slow
     def test_performance(self) -> None:
         if QUICK:
             raise SkipTest("prints timings only; run under `make soak`")
         super().test_performance()
 
+    @pytest.mark.slow
     def test_concurrent_throughput(self) -> None:
         if QUICK:
             raise SkipTest("prints a rate only; run under `make soak`")
@@ -120,6 +124,7 @@ class SnapshotStoreContract(LedgerStores, contract.AggregateRecorderTestCase):  
         assert snapshots is not None  # the ledger snapshots clients (ADR 10)
         return snapshots.recorder
 
+    @pytest.mark.slow
     def test_performance(self) -> None:
         if QUICK:
             raise SkipTest("prints timings only; run under `make soak`")
