@@ -195,13 +195,14 @@ class AppointmentFields(Picker):
     def __call__(self, row: list[str]) -> dict[str, Any]:
         self.check(row)
         status, reason = self.status(row)
-        return {
-            "legacy_id": row[self.id], "client_key": row[self.client],
-            "start_time": self.text(row, self.start_time), "start": row[self.start],
-            "booked_on": self.text(row, self.booked_on), "status": status, "reason": reason,
-            "cancelled_at": self.text(row, self.cancelled_at),
-            "kind": self.joined(row, self.kind, " · "),
-            "notes": self.joined(row, self.notes, "; "),
+        return {  # an empty optional field is None, as the row model wants it
+            "legacy_id": row[self.id].strip(), "client_key": row[self.client].strip(),
+            "start_time": self.text(row, self.start_time), "start": row[self.start].strip(),
+            "booked_on": self.text(row, self.booked_on) or None, "status": status,
+            "reason": reason or None,
+            "cancelled_at": self.text(row, self.cancelled_at) or None,
+            "kind": self.joined(row, self.kind, " · ") or None,
+            "notes": self.joined(row, self.notes, "; ") or None,
             "measures": read_all(self.measures, row),
         }
 

@@ -179,13 +179,14 @@ class Importer:
     def record(self, unit: facts.Unit) -> bool:
         """Record a unit unless the ledger already holds it. True if it is new."""
         stream = self.streams.get(unit.aggregate_id)
-        if (stream.version > 0) if unit.creates else (unit.key in stream.keys):
+        key = unit.key
+        if (stream.version > 0) if unit.creates else (key in stream.keys):
             self.summary.already_present += 1
             return False
         if not unit.creates and stream.version == 0:
             raise AssertionError(f"{unit.aggregate_id} is not recorded yet")
         self.writer.add(unit, stream.version)
-        self.streams.note(stream, unit)
+        self.streams.note(stream, len(unit.changes), key)
         self.summary.imported += 1
         self.summary.events += len(unit.changes)
         if self.writer.pending >= self.request.batch_events:

@@ -67,9 +67,10 @@ class Streams:
             self._cache.move_to_end(ident)
         return stream
 
-    def note(self, stream: Stream, unit: Unit) -> None:
-        stream.version += len(unit.changes)
-        stream.keys.add(unit.key)
+    def note(self, stream: Stream, events: int, key: Hashable) -> None:
+        """The stream's next `events` are recorded (in this run), with the fact `key`."""
+        stream.version += events
+        stream.keys.add(key)
         self._held += 1
 
     def committed(self) -> None:

@@ -121,8 +121,10 @@ class AppointmentRow(LegacyRow):
     @model_validator(mode="before")
     @classmethod
     def _read(cls, data: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        dates = _reader(info)
-        data = {k: (v or None) if isinstance(v, str) else v for k, v in data.items()}
+        dates, data = _reader(info), dict(data)
+        for name in _OPTIONAL:
+            if data.get(name) == "":
+                data[name] = None
         data["start"] = _field("start", lambda: dates.moment(data["start"] or "",
                                                              data.pop("start_time", "") or ""))
         for name in ("booked_on", "cancelled_at"):
@@ -134,6 +136,9 @@ class AppointmentRow(LegacyRow):
                              f"({start.date()})")
         data["measures"] = _field("measures", lambda: read_measures(data.get("measures") or {}))
         return data
+
+
+_OPTIONAL = ("booked_on", "cancelled_at", "reason", "kind", "notes")
 
 
 def _field(name: str, read: Callable[[], Any]) -> Any:
