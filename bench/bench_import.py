@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.common import peak_rss_mb
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.migration.importer import ImportRequest, import_export
@@ -164,12 +165,6 @@ def raw_insert_seconds(folder: Path, keys: list[tuple[str, int, str]],
     seconds = time.perf_counter() - start
     conn.close()
     return seconds
-
-
-def peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

@@ -264,15 +264,23 @@ class Importer:
             medications=row.medications, contraindications=row.contraindications,
             referral_source=kind, referrer=referrer, legacy_id=row.legacy_id)
 
-    def _record_history(self) -> None:
-        file = self.file_of(self.mapping.history)
-        if file is None or self.mapping.history is None:
+    def about_clients(self, part: Any, model: type[TRow], fields_class: Any,
+                      label: str) -> Iterator[tuple[ExportFile, int, TRow, ClientEntry]]:
+        """A part's valid rows with their client (a row naming no known client is rejected)."""
+        file = self.file_of(part)
+        if file is None:
             return
-        fields = HistoryFields(file, self.mapping.history)
-        for number, row in self.rows(file, HistoryRow, fields, "health history"):
-            entry = self.client(file, number, row.client_key, row.client_key)
-            if entry is None:
-                continue
+        fields = fields_class(file, part)
+        for number, row in self.rows(file, model, fields, label):
+            key: str = getattr(row, "client_key")  # noqa: B009 - every such model has it
+            entry = self.client(file, number, getattr(row, "legacy_id", key), key)
+            if entry is not None:
+                yield file, number, row, entry
+
+    def _record_history(self) -> None:
+        rows = self.about_clients(self.mapping.history, HistoryRow, HistoryFields,
+                                  "health history")
+        for file, number, row, entry in rows:
             if not (row.conditions or row.medications or row.contraindications):
                 self.summary.skip("says no condition, medication or contraindication")
                 continue
@@ -280,14 +288,9 @@ class Importer:
                                              facts.actor(file.name, number)))
 
     def _record_visits(self) -> None:
-        file = self.file_of(self.mapping.appointments)
-        if file is None or self.mapping.appointments is None:
-            return
-        fields = AppointmentFields(file, self.mapping.appointments)
-        for number, row in self.rows(file, AppointmentRow, fields, "appointments"):
-            entry = self.client(file, number, row.legacy_id, row.client_key)
-            if entry is None:
-                continue
+        rows = self.about_clients(self.mapping.appointments, AppointmentRow, AppointmentFields,
+                                  "appointments")
+        for file, number, row, entry in rows:
             status = self._status(file, number, entry, row)
             if status is not None:
                 self._record_visit(file, number, entry, row, status)
@@ -332,16 +335,11 @@ class Importer:
         return found
 
     def _record_programs(self) -> None:
-        file = self.file_of(self.mapping.programs)
-        if file is None or self.mapping.programs is None:
-            return
-        fields = ProgramFields(file, self.mapping.programs)
         numbers: dict[UUID, int] = {}
         zone = self.ledger.settings.zone
-        for number, row in self.rows(file, ProgramRow, fields, "programs of care"):
-            entry = self.client(file, number, row.legacy_id, row.client_key)
-            if entry is None:
-                continue
+        rows = self.about_clients(self.mapping.programs, ProgramRow, ProgramFields,
+                                  "programs of care")
+        for file, number, row, entry in rows:
             nth = numbers[entry.client_id] = numbers.get(entry.client_id, 0) + 1
             self.summary.programs += 1
             self.record(facts.program(program_id(entry.client_id, nth), entry.client_id, nth,
