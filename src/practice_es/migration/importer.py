@@ -256,7 +256,7 @@ class Importer:
             referrer = str(referring.client_id) if referring else normalise_key(row.referred_by)
         elif kind == "doctor" and row.referred_by:
             referrer = normalise_key(row.referred_by)
-        elif row.source_label:
+        elif row.source_label and normalise_key(row.source_label) != kind:
             referrer = normalise_key(row.source_label)  # the original label, kept
         return facts.intake(
             entry.client_id, on, who, name=row.name, date_of_birth=row.date_of_birth,
