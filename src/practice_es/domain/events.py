@@ -7,6 +7,7 @@ Events are pydantic models (eventsourcing's `aggregate8` pattern) with an explic
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -19,9 +20,13 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
 )
 from eventsourcing.utils import get_topic, register_topic, resolve_topic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 TOPIC_PREFIX = "practice:"
+STORED = {"stored": True}  # validation context of an event read back from the store
+# An undecodable byte (a lone surrogate) cannot be stored; a control character other than tab
+# and newline breaks read models (PostgreSQL text refuses NUL) and CSV output.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class Envelope(BaseModel):
@@ -44,6 +49,16 @@ class DomainEvent(Envelope):
 
     occurred_on: datetime
     actor: str
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        """New events carry only text that can be stored and shown (stored ones are as they
+        are). The message never repeats the text: it may be a health detail."""
+        if info.context != STORED and _has_unstorable(value):
+            raise ValueError("contains a character that cannot be stored (an undecodable "
+                             "byte or a control character)")
+        return value
 
     @classmethod
     def event_name(cls) -> str:
@@ -133,6 +148,16 @@ class PracticeAggregate(BaseAggregate[UUID]):
         )
         model = self.State.model_validate(state)
         self.__dict__.update({name: getattr(model, name) for name in self.State.model_fields})
+
+
+def _has_unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, list | tuple | set):
+        return any(_has_unstorable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
+    return False
 
 
 @dataclass(frozen=True)

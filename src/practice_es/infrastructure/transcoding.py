@@ -25,6 +25,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from practice_es.domain.client import ERASED
+from practice_es.domain.events import STORED
 from practice_es.infrastructure.crypto import (
     PERSONAL_FIELDS,
     SNAPSHOT_PERSONAL_FIELDS,
@@ -99,7 +100,8 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
             state = upcast(event_class, state)
             state["originator_id"] = stored.originator_id
             state["originator_version"] = stored.originator_version
-            return cast(DomainEventProtocol[Any], event_class.model_validate(state))
+            return cast(DomainEventProtocol[Any],
+                        event_class.model_validate(state, context=STORED))
         except (InvalidTag, ValueError, KeyError, TypeError) as error:
             # Never the payload in the message: only whose event it is (ValidationError and
             # orjson errors would quote the values).
@@ -208,8 +210,10 @@ def _filled_paths(container: dict[str, Any], paths: tuple[str, ...]) -> dict[str
 def erased_copy(event: Any) -> Any:
     """The event as it will read once its person is erased (what a read model that keeps
     personal text stores beside it, to blank itself on ClientErased exactly as a rebuild
-    would)."""
+    would). The event itself when it says nothing personal (most do: no copy to make)."""
     topic = get_topic(type(event))
+    if topic != _SNAPSHOT and not _filled_paths(vars(event), PERSONAL_FIELDS.get(topic, ())):
+        return event
     state = event.model_dump()
     container, paths, model = _target(topic, state)
     for path in _filled_paths(container, paths):
