@@ -61,9 +61,14 @@ def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        # csv quotes a field holding "\n" but not a bare "\r", which a spreadsheet reads as a
+        # new row (whose first cell could then be a formula): such a row is quoted whole.
+        quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([csv_safe(plain(row.get(c))) for c in columns])
+            cells = [csv_safe(plain(row.get(c))) for c in columns]
+            carriage = any(isinstance(cell, str) and "\r" in cell for cell in cells)
+            (quoted if carriage else writer).writerow(cells)
         click.echo(buffer.getvalue(), nl=False)
     else:
         print_table(rows, columns, title)

@@ -86,9 +86,12 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
                 data = self.cipher.decrypt(data)
             if self.compressor:
                 data = self.compressor.decompress(data)
-            return cast(dict[str, Any], self.transcoder.decode(data))
+            state = self.transcoder.decode(data)
         except Exception as error:
             raise _unreadable(stored, error) from error
+        if not isinstance(state, dict):
+            raise _unreadable(stored, TypeError("not an object"))
+        return state
 
     def to_domain_event(self, stored: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored.topic)
@@ -102,7 +105,7 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
             state["originator_version"] = stored.originator_version
             return cast(DomainEventProtocol[Any],
                         event_class.model_validate(state, context=STORED))
-        except (InvalidTag, ValueError, KeyError, TypeError) as error:
+        except (InvalidTag, ValueError, KeyError, TypeError, AttributeError) as error:
             # Never the payload in the message: only whose event it is (ValidationError and
             # orjson errors would quote the values).
             raise _unreadable(stored, error) from None
