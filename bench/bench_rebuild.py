@@ -35,8 +35,13 @@ class Replay:
     seconds: float
     process_seconds: float
     cpu_seconds: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # its largest process
     timed_out: bool
+    tree_rss_mb: float = 0.0  # it and its worker processes at once (sampled)
+
+    @property
+    def memory_mb(self) -> float:
+        return max(self.peak_rss_mb, self.tree_rss_mb)
 
     @property
     def per_million(self) -> float:
@@ -50,7 +55,8 @@ class Replay:
         return {"events": self.events, "seconds": round(self.seconds, 2),
                 "events_per_s": round(self.per_second), "process_seconds":
                 round(self.process_seconds, 2), "cpu_seconds": round(self.cpu_seconds, 2),
-                "peak_rss_mb": round(self.peak_rss_mb), "timed_out": self.timed_out}
+                "peak_rss_mb": round(self.peak_rss_mb), "tree_rss_mb": round(self.tree_rss_mb),
+                "timed_out": self.timed_out}
 
 
 def measure_rebuild(url: str, timeout: float | None = None,
@@ -62,7 +68,7 @@ def measure_rebuild(url: str, timeout: float | None = None,
     done = run.progress if run.timed_out else run.result
     events = int(done.get("done", done.get("events", 0)))
     return Replay(events, float(done.get("seconds", run.seconds)), run.seconds,
-                  run.cpu_seconds, run.peak_rss_mb, run.timed_out)
+                  run.cpu_seconds, run.peak_rss_mb, run.timed_out, run.tree_rss_mb)
 
 
 def raw_read_seconds(path: Path, events: int) -> float:
@@ -91,8 +97,8 @@ def rebuild_figures(replay: Replay, raw_read: float, store: str = "sqlite") -> l
                raw_per_million, target=f"< {SECONDS_PER_MILLION_TARGET} s per 1M events",
                extra=replay.as_extra(),
                met=replay.per_million < SECONDS_PER_MILLION_TARGET),
-        Figure(f"rebuild peak RSS ({store})", replay.peak_rss_mb, "MB",
-               target=f"< {RSS_TARGET_MB} MB", met=replay.peak_rss_mb < RSS_TARGET_MB),
+        Figure(f"rebuild peak RSS ({store}, all its processes)", replay.memory_mb, "MB",
+               target=f"< {RSS_TARGET_MB} MB", met=replay.memory_mb < RSS_TARGET_MB),
     ]
 
 

@@ -83,14 +83,16 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @dataclass
 class ChildRun:
-    """One measured child process: its own wall time, CPU time and peak RSS (from wait4, so
-    never another child's), and the JSON lines it printed (progress, then its result)."""
+    """One measured child process: its wall time; CPU time and the peak RSS of its largest
+    process (from wait4: it and the workers it waited for, never another child's); the peak
+    of the sum over it and its workers alive at once (sampled); the JSON lines it printed."""
 
     seconds: float
     cpu_seconds: float
     peak_rss_mb: float
     timed_out: bool
     lines: list[dict[str, Any]]
+    tree_rss_mb: float = 0.0
 
     @property
     def result(self) -> dict[str, Any]:
@@ -118,8 +120,10 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None,
     timer = threading.Timer(timeout, kill) if timeout else None
     if timer is not None:
         timer.start()
+    tree = TreeSampler(child.pid)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
+    tree.stop()
     if timer is not None:
         timer.cancel()
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -127,7 +131,50 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None,
     if child.returncode != 0 and not killed.is_set():
         raise subprocess.CalledProcessError(child.returncode, list(args))
     return ChildRun(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-                    killed.is_set(), lines)
+                    killed.is_set(), lines, tree.peak_mb)
+
+
+class TreeSampler:
+    """Every 0.1 s, the resident memory of a process and all its descendants, summed (a
+    rebuild may run its projections in worker processes: their memory counts together)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.1):
+            self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in self._tree()))
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += parents.get(pid, [])
+        return found
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _read_json_lines(child: subprocess.Popen[str], lines: list[dict[str, Any]]) -> None:
