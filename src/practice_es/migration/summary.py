@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
+
+from practice_es.commands.output import csv_safe
 
 REJECT_COLUMNS = ("file", "row", "legacy_id", "reason")
 
@@ -97,11 +100,14 @@ class Rejects:
 
     def add(self, file: str, row: int, legacy_id: str, reason: str) -> None:
         if self._writer is None:
-            self._file = self.path.open("w", encoding="utf-8", newline="")
+            # Owner-only, like the ledger: a reason may quote a rejected value.
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._file = open(descriptor, "w", encoding="utf-8", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._file)
             self._writer.writerow(REJECT_COLUMNS)
             self.summary.rejects_file = str(self.path)
-        self._writer.writerow((file, row, legacy_id, reason))
+        # A legacy id or a quoted value may start like a formula (`=cmd|…`): escape it.
+        self._writer.writerow([csv_safe(cell) for cell in (file, row, legacy_id, reason)])
         self.summary.rejected += 1
 
     def close(self) -> None:
