@@ -6,6 +6,7 @@ event changed; the destroyed key has left the database; nothing more can be reco
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -171,3 +172,19 @@ def test_an_erasure_says_why(db_url: str) -> None:
     client = practice.new("client", "intake", "--name", NAME)
     assert practice.fails(2, "client", "erase", client).exit_code == 2
     assert "reason" in practice.fails(2, "client", "erase", client, "--reason", " ").stderr
+
+
+def test_a_later_import_rejects_rows_about_an_erased_client(db_url: str, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "legacy" / "generic", export)
+    practice = Practice(db_url)
+    practice.ok("migrate", "import", str(export), "--rejects", str(tmp_path / "r1.csv"))
+    client, = practice.json("client", "list", "--search", "C1000", "--format", "json")
+    practice.new("client", "erase", client["client_id"], "--reason", "client request")
+    with (export / "appointments.csv").open("a", encoding="utf-8") as more:
+        more.write("A99999,C1000,01/10/2025,10:00,30,Re-exam,Mia Chen LMT,completed,"
+                   "01/08/2025,3,felt great\n")
+    before = practice.events()
+    practice.ok("migrate", "import", str(export), "--rejects", str(tmp_path / "r2.csv"))
+    assert practice.events() == before
+    assert "A99999,client: erased (rule E1)" in (tmp_path / "r2.csv").read_text()

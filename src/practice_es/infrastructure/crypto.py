@@ -100,6 +100,7 @@ class KeyStore:
         self.keys_table = f"{prefix}practice_data_keys"
         self.check_table = f"{prefix}practice_key_check"
         self._cache: dict[UUID, bytes | None] = {}
+        self._absent: set[UUID] = set()  # owners seen with no key (yet)
         self.cells = CellCipher(master) if master else None
 
     # -- SQL on either backend ------------------------------------------------------------
@@ -248,7 +249,15 @@ class KeyStore:
         return not busy
 
     def is_erased(self, owner: UUID) -> bool:
-        return self._select(owner) is None
+        """Whether the owner's key was destroyed; asked of the store once per owner (an import
+        asks for every row)."""
+        if owner not in self._cache and owner not in self._absent:
+            found = self._select(owner)
+            if found is _MISSING:
+                self._absent.add(owner)  # no key yet: a new person
+            else:
+                self._cache[owner] = None if found is None else self._unwrap(owner, found)
+        return owner in self._cache and self._cache[owner] is None
 
 
 _MISSING = object()

@@ -172,6 +172,10 @@ class Importer:
             self.reject(file, number, own_id, f"client: no client '{client_key}' in "
                         f"{self.clients.file} (or its row was rejected)")
             return None
+        if self.ledger.keys.is_erased(entry.client_id):
+            self.reject(file, number, own_id, "client: erased (rule E1): nothing more is "
+                        "recorded for them")
+            return None
         return entry
 
     # -- recording -------------------------------------------------------------------------
