@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy import BigInteger, Connection, Integer, MetaData, Table
 
 from practice_es.domain.events import DomainEvent
+from practice_es.projections.bulk import KEY, insert_rows, update_rows
 
 # Every read-model table is declared on this one MetaData, so one `create_all` makes them.
 read_models = MetaData()
+
+# A log position as a key. On SQLite an INTEGER primary key is the row id itself, so a row
+# is written once, not once more into a separate index (a third of an insert's cost).
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+
+Write = Callable[[Connection], None]
 
 
 class Projection:
     """A read model. Subclasses name their tables, bump `version` when the definition changes
     (the runner then rebuilds it from nothing: read models need no schema migrations), and
-    apply a page of events at a time inside the runner's transaction."""
+    apply a page of events at a time inside the runner's transaction.
+
+    Applying a page has two halves: `prepare` reads what the page needs and works out every
+    row (no writes), and returns the writes, which the runner makes under the write lock. So
+    two processes rebuilding different projections do their work at the same time and only
+    take turns to write."""
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
     tables: ClassVar[Sequence[Table]]
     topics: ClassVar[Sequence[str]] = ()  # the event topics it reads; empty means all
+    weight: ClassVar[float] = 1.0  # its share of a rebuild's work, to split one in two
+    # Columns its own writes find rows by, other than a key: their indexes stay in a rebuild.
+    lookups: ClassVar[tuple[str, ...]] = ()
+
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
+        raise NotImplementedError
 
     def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
-        raise NotImplementedError
+        self.prepare(conn, events)(conn)
 
     def row_count(self, conn: Connection) -> int:
         from sqlalchemy import func, select
@@ -35,8 +55,15 @@ class Projection:
                    for t in self.tables)
 
 
+@functools.lru_cache(maxsize=100_000)
+def text_id(ident: UUID) -> str:
+    """An id as read models keep it. Cached: a page names each id many times over (its
+    events, each projection's keys), and printing a UUID is slow next to a lookup."""
+    return str(ident)
+
+
 def hexid(ident: UUID | None) -> str | None:
-    return str(ident) if ident is not None else None
+    return text_id(ident) if ident is not None else None
 
 
 def wall(moment: datetime) -> datetime:
@@ -66,8 +93,8 @@ def dispatch(handler_owner: object, event: DomainEvent, *args: Any) -> None:
 
 class Rows:
     """The rows of one keyed table that a page of events touches: read with one SELECT,
-    changed in Python, written back with one INSERT and one UPDATE (executemany). So a page
-    costs a handful of statements, not one per event."""
+    changed in Python, written back with one INSERT and an UPDATE per set of changed columns
+    (executemany). So a page costs a handful of statements, not one per event."""
 
     CHUNK = 500  # ids per IN (…) list, well under every driver's parameter limit
 
@@ -75,6 +102,7 @@ class Rows:
         self.table = table
         self.key = key
         self.rows: dict[str, dict[str, Any]] = {}
+        self._stored: dict[str, dict[str, Any]] = {}  # preloaded rows as read
         self._new: set[str] = set()
         self._dirty: set[str] = set()
 
@@ -86,7 +114,9 @@ class Rows:
         for start in range(0, len(wanted), self.CHUNK):
             chunk = wanted[start:start + self.CHUNK]
             for row in conn.execute(select(self.table).where(column.in_(chunk))):
-                self.rows[row._mapping[self.key]] = dict(row._mapping)
+                key = row._mapping[self.key]
+                self._stored[key] = dict(row._mapping)
+                self.rows[key] = dict(row._mapping)
 
     def preload_touched(self, conn: Connection, touched: Iterable[str],
                         created: Iterable[str]) -> None:
@@ -111,22 +141,31 @@ class Rows:
         self._new.add(key)
 
     def flush(self, conn: Connection) -> None:
-        from sqlalchemy import bindparam
-
         if self._new:
-            conn.execute(self.table.insert(), [self.rows[k] for k in sorted(self._new)])
-        if self._dirty:
-            by = "_" + self.key
-            statement = self.table.update().where(self.table.c[self.key] == bindparam(by))
-            changed = []
-            for key in sorted(self._dirty):
-                row = {k: v for k, v in self.rows[key].items() if k != self.key}
-                changed.append({**row, by: key})
-            conn.execute(statement, changed)
+            insert_rows(conn, self.table, [self.rows[k] for k in sorted(self._new)])
+            self._stored.update({k: dict(self.rows[k]) for k in self._new})
+        for columns, changed in self._changes().items():
+            update_rows(conn, self.table, self.key, columns, changed)
         self._new.clear()
         self._dirty.clear()
 
+    def _changes(self) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+        """The changed rows, grouped by which columns changed (only those are written: a
+        personal column is sealed again only when it changed)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for key in sorted(self._dirty):
+            row, stored = self.rows[key], self._stored[key]
+            changed = {k: v for k, v in row.items() if v != stored[k]}
+            if changed:
+                groups.setdefault(tuple(sorted(changed)), []).append({**changed, KEY: key})
+                stored.update(changed)
+        return groups
+
 
 def insert_all(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(table.insert(), rows)
+    insert_rows(conn, table, rows)
+
+
+def inserting(table: Table, rows: list[dict[str, Any]]) -> Write:
+    """The write that inserts the rows."""
+    return lambda conn: insert_rows(conn, table, rows)

@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Integer, String, Table, update
+from sqlalchemy import Column, Connection, Date, Integer, String, Table
 
 from practice_es.domain.client import ERASED, Client
 from practice_es.domain.events import DomainEvent
-from practice_es.projections.base import Projection, read_models
+from practice_es.projections.base import (
+    Projection,
+    Rows,
+    Write,
+    dispatch,
+    read_models,
+    text_id,
+)
 from practice_es.projections.personal import PersonalText
 
 client_directory = Table(
@@ -37,64 +44,65 @@ class ClientDirectory(Projection):
     name = "clients"
     version = 2  # 2: personal columns sealed at rest; ClientErased
     tables = (client_directory,)
+    weight = 0.6
     topics = tuple(
         getattr(Client, event).TOPIC
         for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
                       "Reactivated", "ClientErased")
     )
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
+        rows = Rows(client_directory, "client_id")
+        rows.preload_touched(
+            conn, (text_id(e.originator_id) for _, e in events),
+            (text_id(e.originator_id) for _, e in events
+             if isinstance(e, Client.IntakeRecorded)))
         for _, event in events:
-            handler = getattr(self, f"_on_{type(event).__name__}", None)
-            if handler is not None:
-                handler(conn, event)
+            dispatch(self, event, rows)
+        return rows.flush
 
-    def _set(self, conn: Connection, event: DomainEvent, **values: Any) -> None:
-        row = client_directory.c.client_id == str(event.originator_id)
-        conn.execute(update(client_directory).where(row).values(**values))
+    def _on_IntakeRecorded(self, rows: Rows, event: Client.IntakeRecorded) -> None:
+        rows.add(text_id(event.originator_id), {
+            "name": event.name, "email": event.email, "phone": event.phone,
+            "legacy_id": event.legacy_id, "status": "prospect",
+            "intake_on": event.occurred_on.date(), "last_visit_on": None,
+            "completed_visits": 0, "referral_source": event.referral_source,
+            "referrer": event.referrer,
+        })
 
-    def _on_IntakeRecorded(self, conn: Connection, event: Client.IntakeRecorded) -> None:
-        conn.execute(client_directory.insert().values(
-            client_id=str(event.originator_id), name=event.name, email=event.email,
-            phone=event.phone, legacy_id=event.legacy_id, status="prospect",
-            intake_on=event.occurred_on.date(), last_visit_on=None, completed_visits=0,
-            referral_source=event.referral_source, referrer=event.referrer,
-        ))
+    def _set(self, rows: Rows, event: DomainEvent, **values: Any) -> None:
+        row = rows.get(text_id(event.originator_id))
+        if row is not None:
+            row.update(values)
 
-    def _on_ContactUpdated(self, conn: Connection, event: Client.ContactUpdated) -> None:
-        values = {k: getattr(event, k) for k in ("name", "email", "phone")
-                  if getattr(event, k) is not None}
-        self._set(conn, event, **values)
+    def _on_ContactUpdated(self, rows: Rows, event: Client.ContactUpdated) -> None:
+        self._set(rows, event, **{k: getattr(event, k) for k in ("name", "email", "phone")
+                                  if getattr(event, k) is not None})
 
-    def _on_VisitCompleted(self, conn: Connection, event: Client.VisitCompleted) -> None:
-        c = client_directory.c
-        row = c.client_id == str(event.originator_id)
+    def _on_VisitCompleted(self, rows: Rows, event: Client.VisitCompleted) -> None:
+        row = rows.get(text_id(event.originator_id))
+        if row is None:
+            return
         day = event.occurred_on.date()
-        conn.execute(update(client_directory).where(row).values(
-            completed_visits=c.completed_visits + 1,
-        ))
-        conn.execute(update(client_directory).where(
-            row, (c.last_visit_on.is_(None)) | (c.last_visit_on < day)
-        ).values(last_visit_on=day))
-        conn.execute(update(client_directory).where(row, c.status == "prospect")
-                     .values(status="active"))
+        row["completed_visits"] += 1
+        if row["last_visit_on"] is None or row["last_visit_on"] < day:
+            row["last_visit_on"] = day
+        if row["status"] == "prospect":
+            row["status"] = "active"
 
-    def _on_Lapsed(self, conn: Connection, event: DomainEvent) -> None:
-        self._set(conn, event, status="lapsed")
+    def _on_Lapsed(self, rows: Rows, event: DomainEvent) -> None:
+        self._set(rows, event, status="lapsed")
 
-    def _on_Reactivated(self, conn: Connection, event: DomainEvent) -> None:
-        self._set(conn, event, status="active")
+    def _on_Reactivated(self, rows: Rows, event: DomainEvent) -> None:
+        self._set(rows, event, status="active")
 
-    def _on_ClientErased(self, conn: Connection, event: DomainEvent) -> None:
+    def _on_ClientErased(self, rows: Rows, event: DomainEvent) -> None:
         """What a rebuild would read once the key is gone: what was given reads as erased."""
-        from sqlalchemy import select
-
-        c = client_directory.c
-        row = conn.execute(select(c.email, c.phone).where(
-            c.client_id == str(event.originator_id))).one()
-        self._set(conn, event, status="erased", name=ERASED,
-                  email=None if row.email is None else ERASED,
-                  phone=None if row.phone is None else ERASED)
+        row = rows.get(text_id(event.originator_id))
+        if row is not None:
+            row.update(status="erased", name=ERASED,
+                       email=None if row["email"] is None else ERASED,
+                       phone=None if row["phone"] is None else ERASED)
 
 
 def find_clients(conn: Connection, status: str | None = None,

@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, DateTime, String, Table
+from sqlalchemy import Column, Connection, DateTime, String, Table
 
 from practice_es.domain.client import Client
 from practice_es.domain.events import DomainEvent
-from practice_es.projections.base import Projection, hexid, insert_all, read_models, wall
+from practice_es.projections.base import (
+    Position,
+    Projection,
+    Write,
+    hexid,
+    inserting,
+    read_models,
+    text_id,
+    wall,
+)
 
 client_marks = Table(
     "rm_client_marks",
     read_models,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Position, primary_key=True, autoincrement=False),
     Column("client_id", String(36), nullable=False, index=True),
     Column("kind", String(12), nullable=False, index=True),  # lapsed recall reactivated
     Column("happened_on", DateTime, nullable=False),
@@ -26,12 +35,13 @@ _KINDS = {"Lapsed": "lapsed", "RecallSent": "recall", "Reactivated": "reactivate
 
 class LapseLog(Projection):
     name = "lapses"
-    version = 1
+    version = 2  # 2: the position is SQLite's row id
     tables = (client_marks,)
+    weight = 0.15
     topics = tuple(getattr(Client, e).TOPIC for e in _KINDS)
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
-        insert_all(conn, client_marks, [
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
+        return inserting(client_marks, [
             self._row(position, event) for position, event in events
             if type(event).__name__ in _KINDS
         ])
@@ -43,6 +53,6 @@ class LapseLog(Projection):
             detail = event.channel
         elif isinstance(event, Client.Reactivated):
             detail = hexid(event.recall_id)
-        return {"position": position, "client_id": str(event.originator_id),
+        return {"position": position, "client_id": text_id(event.originator_id),
                 "kind": _KINDS[type(event).__name__], "happened_on": wall(event.occurred_on),
                 "detail": detail}

@@ -11,8 +11,10 @@ from practice_es.domain.program import ProgramOfCare
 from practice_es.projections.base import (
     Projection,
     Rows,
+    Write,
     dispatch,
     read_models,
+    text_id,
     topics_of,
     wall,
 )
@@ -41,23 +43,24 @@ class ProgramBook(Projection):
     name = "programs"
     version = 1
     tables = (programs,)
+    weight = 0.4
     topics = topics_of(ProgramOfCare)
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(programs, "program_id")
         rows.preload_touched(
-            conn, (str(e.originator_id) for _, e in events),
-            (str(e.originator_id) for _, e in events
+            conn, (text_id(e.originator_id) for _, e in events),
+            (text_id(e.originator_id) for _, e in events
              if isinstance(e, ProgramOfCare.ProgramRecommended)))
         for _, event in events:
             dispatch(self, event, rows)
-        rows.flush(conn)
+        return rows.flush
 
     def _on_ProgramRecommended(self, rows: Rows, event: ProgramOfCare.ProgramRecommended
                                ) -> None:
-        rows.add(str(event.originator_id), {
-            "client_id": str(event.client_id), "number": event.number,
-            "assessment_id": str(event.assessment_id), "phase": event.phase,
+        rows.add(text_id(event.originator_id), {
+            "client_id": text_id(event.client_id), "number": event.number,
+            "assessment_id": text_id(event.assessment_id), "phase": event.phase,
             "visits": event.visits, "per_week": event.per_week,
             "reevaluate_after": event.reevaluate_after, "status": "recommended",
             "recommended_on": wall(event.occurred_on), "accepted_on": None,
@@ -65,7 +68,7 @@ class ProgramBook(Projection):
         })
 
     def _set(self, rows: Rows, event: DomainEvent, **values: object) -> None:
-        row = rows.get(str(event.originator_id))
+        row = rows.get(text_id(event.originator_id))
         if row is not None:
             row.update(values)
 

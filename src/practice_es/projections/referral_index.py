@@ -11,7 +11,7 @@ from sqlalchemy import Column, Connection, String, Table, select
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.keys import normalise_key
 from practice_es.domain.referral import Referral
-from practice_es.projections.base import Projection, read_models
+from practice_es.projections.base import Projection, Write, inserting, read_models, text_id
 
 referrers = Table(
     "rm_referrers",
@@ -33,14 +33,13 @@ class ReferrerIndex(Projection):
     name = "referrers"
     version = 1
     tables = (referrers,)
+    weight = 0.05
     topics = (Referral.ReferralReceived.TOPIC,)
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
-        rows = [{"referral_id": str(event.originator_id),
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
+        return inserting(referrers, [{"referral_id": text_id(event.originator_id),
                  "referrer": referrer_key(event.referrer)}
-                for _, event in events if isinstance(event, Referral.ReferralReceived)]
-        if rows:
-            conn.execute(referrers.insert(), rows)
+                for _, event in events if isinstance(event, Referral.ReferralReceived)])
 
 
 def referrals_made_by(conn: Connection, client_id: UUID) -> list[UUID]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Connection, DateTime, String, Table
+from sqlalchemy import Boolean, Column, Connection, DateTime, String, Table
 
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.referral import Referral
 from practice_es.projections.base import (
+    Position,
     Projection,
     Rows,
+    Write,
     dispatch,
     insert_all,
     read_models,
+    text_id,
     topics_of,
     wall,
 )
@@ -38,7 +41,7 @@ referrals = Table(
 care_reports = Table(
     "rm_care_reports",
     read_models,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Position, primary_key=True, autoincrement=False),
     Column("referral_id", String(36), nullable=False),
     Column("provider", String, index=True),
     Column("client_id", String(36)),
@@ -54,51 +57,57 @@ _EMPTY: dict[str, Any] = {
 
 class ReferralBook(Projection):
     name = "referrals"
-    version = 1
+    version = 2  # 2: a care report's position is SQLite's row id
     tables = (referrals, care_reports)
+    weight = 0.4
     topics = topics_of(Referral)
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(referrals, "referral_id")
-        rows.preload_touched(conn, (str(e.originator_id) for _, e in events),
-                             (str(e.originator_id) for _, e in events if _creates(e)))
+        rows.preload_touched(conn, (text_id(e.originator_id) for _, e in events),
+                             (text_id(e.originator_id) for _, e in events
+                              if _creates(e)))
         reports: list[dict[str, Any]] = []
         for position, event in events:
             if isinstance(event, Referral.CareReportSent):
                 reports.append(self._report(rows, position, event))
             else:
                 dispatch(self, event, rows)
-        rows.flush(conn)
-        insert_all(conn, care_reports, reports)
+
+        def write(conn: Connection) -> None:
+            rows.flush(conn)
+            insert_all(conn, care_reports, reports)
+
+        return write
 
     def _on_ReferralReceived(self, rows: Rows, event: Referral.ReferralReceived) -> None:
-        rows.add(str(event.originator_id), {
+        rows.add(text_id(event.originator_id), {
             **_EMPTY, "direction": "in", "source_kind": event.source_kind,
             "referrer": event.referrer, "received_on": wall(event.occurred_on),
         })
 
     def _on_ReferralConverted(self, rows: Rows, event: Referral.ReferralConverted) -> None:
-        row = rows.get(str(event.originator_id))
+        row = rows.get(text_id(event.originator_id))
         if row is not None:
-            row.update(converted_client_id=str(event.client_id),
+            row.update(converted_client_id=text_id(event.client_id),
                        converted_on=wall(event.occurred_on))
 
     def _on_ReferralMade(self, rows: Rows, event: Referral.ReferralMade) -> None:
-        rows.add(str(event.originator_id), {
+        rows.add(text_id(event.originator_id), {
             **_EMPTY, "direction": "out", "provider": event.provider,
-            "client_id": str(event.client_id), "made_on": wall(event.occurred_on),
+            "client_id": text_id(event.client_id), "made_on": wall(event.occurred_on),
         })
 
     def _on_ReferralOutcomeRecorded(self, rows: Rows,
                                     event: Referral.ReferralOutcomeRecorded) -> None:
-        row = rows.get(str(event.originator_id))
+        row = rows.get(text_id(event.originator_id))
         if row is not None:
             row["cleared"] = event.cleared
 
     @staticmethod
     def _report(rows: Rows, position: int, event: Referral.CareReportSent) -> dict[str, Any]:
-        row = rows.peek(str(event.originator_id)) or _EMPTY
-        return {"position": position, "referral_id": str(event.originator_id),
+        row = rows.peek(text_id(event.originator_id)) or _EMPTY
+        return {"position": position, "referral_id": text_id(event.originator_id),
                 "provider": row["provider"], "client_id": row["client_id"],
                 "sent_on": wall(event.occurred_on)}
 

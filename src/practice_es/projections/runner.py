@@ -4,27 +4,38 @@ Pull-based (not eventsourcing's ProjectionRunner, whose `subscribe()` the SQLite
 lacks), so the same code runs on both backends. Each page is one transaction that applies the
 events and moves each projection's position together: exactly once, even when two processes
 catch up at the same moment (they serialise on a lock and re-read the positions).
+
+A page can also be worked out outside the lock (`optimistic`): read the positions, the events
+and the rows the page changes from one snapshot, then take the lock, check the positions have
+not moved, and write. Two processes rebuilding different projections (parallel.py) so use both
+cores and only take turns to write. Rows at a position are a function of the log up to it, so
+an unmoved position means the snapshot's rows are still the rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Connection, Engine, Integer, String, Table, create_engine, event
-from sqlalchemy import text as sql
+from sqlalchemy import Column, Connection, Engine, Integer, String, Table, bindparam
 
 from practice_es.domain.events import DomainEvent
-from practice_es.projections.base import Projection, read_models
+from practice_es.projections import indexes
+from practice_es.projections.base import Projection, Write, read_models
+from practice_es.projections.decoding import EventDecoder, LogReader, RawEvent
+from practice_es.projections.engine import build_engine, reading, writing
 from practice_es.projections.personal import attach_cells
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
-PAGE_SIZE = 2000
+# Events per transaction: big enough that a rebuild's per-page statements and commits are
+# noise, small enough that a page's decoded events stay a few tens of MB.
+PAGE_SIZE = 10_000
 Progress = Callable[[int, int], None]  # (events done, events in all)
+Known = dict[str, tuple[int, int]]  # projection name -> (version, position)
 
 positions = Table(
     "rm_positions",
@@ -48,26 +59,22 @@ class ProjectionStatus:
         return max(self.head - self.position, 0)
 
 
-def build_engine(ledger: PracticeLedger) -> Engine:
-    location = ledger.location
-    if location.backend == "sqlite":
-        engine = create_engine(location.sqlalchemy_url())
+@dataclass
+class Page:
+    """One page worked out: the writes to make, and where each projection then stands."""
 
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_conn: Any, _: Any) -> None:
-            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
-            dbapi_conn.execute("PRAGMA busy_timeout = 30000")
+    start: int
+    last: int
+    writes: list[Write] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # projections whose position becomes last
 
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # Take the write lock first, so two catch-ups never apply the same page.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    connect_args = {"connect_timeout": 5}
-    if location.schema:
-        connect_args["options"] = f"-csearch_path={location.schema}"  # type: ignore[assignment]
-    return create_engine(location.sqlalchemy_url(), connect_args=connect_args)
+    def write(self, conn: Connection) -> None:
+        for write in self.writes:
+            write(conn)
+        if self.moved:
+            conn.execute(positions.update().where(positions.c.name == bindparam("_name"))
+                         .values(position=self.last),
+                         [{"_name": name} for name in self.moved])
 
 
 class ProjectionRunner:
@@ -83,13 +90,14 @@ class ProjectionRunner:
         self.engine = engine if engine is not None else build_engine(ledger)
         attach_cells(self.engine, ledger.keys.cells)  # personal text sealed at rest (ADR 5)
         self.keep = keep
+        self.own_database = engine is None
+        self.reader = LogReader(ledger)
+        self.decoder = EventDecoder(ledger.mapper)  # type: ignore[arg-type]
         self._ready = False
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            if self.engine.dialect.name == "postgresql":
-                conn.execute(sql("SELECT pg_advisory_xact_lock(7301)"))
+        with writing(self.engine) as conn:
             yield conn
 
     def close(self) -> None:
@@ -97,12 +105,14 @@ class ProjectionRunner:
 
     # -- positions -----------------------------------------------------------------------
 
-    def _positions(self, conn: Connection) -> dict[str, tuple[int, int]]:
+    def _positions(self, conn: Connection) -> Known:
         rows = conn.execute(positions.select()).all()
-        return {row.name: (row.version, row.position) for row in rows}
+        return {row.name: (row.version, row.position) for row in rows
+                if row.name in self.projections}
 
     def ensure(self) -> None:
-        """Create the tables; a projection whose definition changed is reset to rebuild."""
+        """Create the tables; a projection whose definition changed is reset to rebuild; an
+        index a rebuild left out (it died before the end) is built."""
         if self._ready:
             return
         with self.transaction() as conn:
@@ -111,6 +121,7 @@ class ProjectionRunner:
             for name, projection in self.projections.items():
                 if known.get(name, (None, 0))[0] != projection.version:
                     self._reset(conn, projection)
+            indexes.restore(conn, self.projections.values())
         self._ready = True
 
     def _reset(self, conn: Connection, projection: Projection) -> None:
@@ -122,13 +133,30 @@ class ProjectionRunner:
             name=projection.name, version=projection.version, position=0))
 
     def rebuild(self, names: Sequence[str] = (), progress: Progress | None = None) -> int:
-        """Empty the named projections (all if none named) and replay the log into them."""
+        """Empty the named projections (all if none named) and replay the log into them:
+        their secondary indexes left out until the rows are written, in two processes when
+        there is enough to replay (parallel.py)."""
+        from practice_es.projections.parallel import replay
+
         self.ensure()
         chosen = [self.projection(n) for n in names] or list(self.projections.values())
+        deferred = indexes.deferrable(chosen)
         with self.transaction() as conn:
             for projection in chosen:
                 self._reset(conn, projection)
-        return self.catch_up(progress)
+            indexes.drop(conn, deferred)
+        try:
+            return replay(self, chosen, progress)
+        finally:
+            with self.transaction() as conn:
+                indexes.restore(conn, chosen)
+
+    def subset(self, projections: Sequence[Projection]) -> ProjectionRunner:
+        """A runner of some of these projections on the same engine (ensured already)."""
+        runner = ProjectionRunner(self.ledger, projections, self.engine, self.keep)
+        runner.own_database = self.own_database
+        runner._ready = True
+        return runner
 
     def projection(self, name: str) -> Projection:
         from practice_es.domain.errors import InvalidInput
@@ -151,57 +179,101 @@ class ProjectionRunner:
 
     # -- catching up ---------------------------------------------------------------------
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event recorded since each projection's position. Returns how many."""
+    def catch_up(self, progress: Progress | None = None, optimistic: bool = False) -> int:
+        """Apply every event recorded since each projection's position. Returns how many.
+        `optimistic`: work each page out outside the write lock (see the module's notes)."""
         self.ensure()
         head = self.ledger.recorder.max_notification_id() or 0
+        step = self._optimistic_page if optimistic else self._locked_page
         applied = 0
-        while True:
-            with self.transaction() as conn:
-                moved = self._catch_up_page(conn, head)
-            if moved is None:
-                return applied
-            start, last = moved
-            applied += last - start
+        while (page := step(head)) is not None:
+            applied += page.last - page.start
             if progress is not None:
-                progress(last, head)
+                progress(page.last, head)
+        return applied
 
-    def _topics(self) -> tuple[str, ...]:
-        projections = self.projections.values()
-        if any(not p.topics for p in projections):
-            return ()
-        return tuple(sorted({t for p in projections for t in p.topics}))
+    def _locked_page(self, head: int) -> Page | None:
+        with self.transaction() as conn:
+            page = self._work_out(conn, self._positions(conn), head)
+            if page is not None:
+                page.write(conn)
+            return page
 
-    def _catch_up_page(self, conn: Connection, head: int) -> tuple[int, int] | None:
-        known = self._positions(conn)
+    def _optimistic_page(self, head: int) -> Page | None:
+        while True:
+            with reading(self.engine) as conn:
+                known = self._positions(conn)
+                page = self._work_out(conn, known, head)
+            if page is None:
+                return None
+            with self.transaction() as conn:
+                if self._positions(conn) == known:
+                    page.write(conn)
+                    return page
+            # Another process applied these events meanwhile: work the page out again.
+
+    def _work_out(self, conn: Connection, known: Known, head: int) -> Page | None:
+        """Read the next page of events and prepare every projection that is behind."""
         current = {name: known.get(name, (0, 0))[1] for name in self.projections}
-        start = min(current.values(), default=head)
-        if start >= head:
+        behind = [p for p in self.projections.values() if current[p.name] < head]
+        if not behind:
             return None
-        notes = self.ledger.recorder.select_notifications(
-            start=start, limit=PAGE_SIZE, stop=head, topics=self._topics(),
-            inclusive_of_start=False,
-        )
-        last = notes[-1].id if len(notes) == PAGE_SIZE else head
-        decoded = [(n.id, n.topic, self.ledger.mapper.to_domain_event(n)) for n in notes]
-        if self.keep is not None:
-            decoded = [d for d in decoded if self.keep(d[2])]  # type: ignore[arg-type]
-        for name, projection in self.projections.items():
-            self._apply(conn, projection, current[name], decoded)
-            if current[name] < last:
-                conn.execute(positions.update().where(positions.c.name == name)
-                             .values(position=last))
-        return start, last
+        start = min(current[p.name] for p in behind)
+        raw = self.reader.page(start, head, PAGE_SIZE, _topics(behind))
+        last = raw[-1].position if len(raw) == PAGE_SIZE else head
+        decoded = self._decode(raw, behind, current)
+        page = Page(start, last, moved=[p.name for p in behind if current[p.name] < last])
+        for projection, batch in _batches(decoded, behind, current):
+            page.writes.append(projection.prepare(conn, batch))
+        return page
 
-    @staticmethod
-    def _apply(
-        conn: Connection, projection: Projection, position: int,
-        decoded: Sequence[tuple[int, str, Any]],
-    ) -> None:
-        wanted = set(projection.topics)
-        batch: list[tuple[int, DomainEvent]] = [
-            (n, e) for n, topic, e in decoded
-            if n > position and (not wanted or topic in wanted)
-        ]
-        if batch:
-            projection.apply(conn, batch)
+    def _decode(self, raw: Sequence[RawEvent], behind: Sequence[Projection],
+                current: dict[str, int]) -> list[tuple[int, str, DomainEvent]]:
+        """The page's events that some projection still needs, decoded."""
+        after, default = _needed_after(behind, current)
+        needed = [r for r in raw if r.position > after.get(r.topic, default)]
+        events = self.decoder.decode_page(needed)
+        decoded = [(r.position, r.topic, e) for r, e in zip(needed, events, strict=True)]
+        if self.keep is not None:
+            decoded = [d for d in decoded if self.keep(d[2])]
+        return decoded
+
+
+def _batches(decoded: Sequence[tuple[int, str, DomainEvent]], behind: Sequence[Projection],
+             current: dict[str, int]) -> list[tuple[Projection, list[tuple[int, DomainEvent]]]]:
+    """Each projection's events of the page (those it reads, after its position), in one
+    pass over the page."""
+    batches: list[list[tuple[int, DomainEvent]]] = [[] for _ in behind]
+    wanted = [frozenset(p.topics) for p in behind]
+    targets: dict[str, list[tuple[list[tuple[int, DomainEvent]], int]]] = {}
+    for position, topic, event in decoded:
+        found = targets.get(topic)
+        if found is None:
+            found = targets[topic] = [
+                (batch, current[p.name]) for p, batch, topics in zip(behind, batches, wanted,
+                                                                     strict=True)
+                if not topics or topic in topics]
+        for batch, after in found:
+            if position > after:
+                batch.append((position, event))
+    return [(p, batch) for p, batch in zip(behind, batches, strict=True) if batch]
+
+
+def _topics(projections: Sequence[Projection]) -> tuple[str, ...]:
+    """The topics the projections read (none: every topic)."""
+    if any(not p.topics for p in projections):
+        return ()
+    return tuple(sorted({t for p in projections for t in p.topics}))
+
+
+def _needed_after(projections: Sequence[Projection], current: dict[str, int]
+                  ) -> tuple[dict[str, int], float]:
+    """Per topic, the lowest position of the projections that read it, and that of those that
+    read every topic for any other: an event at or before it is applied wherever it goes
+    already (a projection rebuilt alone), so it is not decoded again."""
+    every = min((current[p.name] for p in projections if not p.topics), default=float("inf"))
+    after: dict[str, int] = {}
+    for projection in projections:
+        for topic in projection.topics:
+            after[topic] = int(min(after.get(topic, every), current[projection.name]))
+    return after, every

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    BigInteger,
     Column,
     Connection,
     DateTime,
@@ -27,11 +26,14 @@ from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.infrastructure.transcoding import erased_copy
 from practice_es.projections.base import (
+    Position,
     Projection,
     Rows,
+    Write,
     hexid,
     insert_all,
     read_models,
+    text_id,
     topics_of,
     wall,
 )
@@ -41,7 +43,7 @@ from practice_es.projections.summaries import corrected_summary, summarise
 timeline = Table(
     "rm_timeline",
     read_models,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Position, primary_key=True, autoincrement=False),
     Column("client_id", String(36), nullable=False, index=True),
     Column("happened_on", DateTime, nullable=False),  # wall-clock time, for ordering
     Column("on_iso", String(40), nullable=False),  # the occurred_on as recorded, with offset
@@ -72,66 +74,79 @@ _OWNS = (ProgramOfCare.ProgramRecommended, Referral.ReferralMade, Referral.Refer
 
 class Timeline(Projection):
     name = "timeline"
-    version = 3  # 2: summaries sealed at rest, erased_summary; 3: corrections applied
+    # 2: summaries sealed at rest, erased_summary; 3: corrections applied; 4: the position
+    # is SQLite's row id
+    version = 4
     tables = (timeline, owners)
     topics = topics_of(Client, ProgramOfCare, Referral)
+    weight = 3.0  # a row for every event of the log
+    lookups = ("client_id",)  # a correction or an erasure finds the client's entries
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         known = Rows(owners, "aggregate_id")
         known.preload_touched(
-            conn, (str(e.originator_id) for _, e in events if _aggregate(e) != "Client"),
-            (str(e.originator_id) for _, e in events if isinstance(e, _OWNS)))
+            conn, (text_id(e.originator_id) for _, e in events
+                   if _aggregate(e) != "Client"),
+            (text_id(e.originator_id) for _, e in events if isinstance(e, _OWNS)))
         entries = []
         for position, event in events:
             client_id = self._owner(known, event)
             if client_id is not None:
                 entries.append(self._entry(known, position, event, client_id))
-        known.flush(conn)
-        insert_all(conn, timeline, entries)
-        for _, event in events:
-            if isinstance(event, Client.EntryCorrected):
-                _correct(conn, event)
-            if isinstance(event, Client.ClientErased):
-                conn.execute(timeline.update().where(
-                    timeline.c.client_id == str(event.originator_id)).values(
-                    summary=timeline.c.erased_summary))
+        later = [e for _, e in events if isinstance(e, Client.EntryCorrected | Client.ClientErased)]
+
+        def write(conn: Connection) -> None:
+            known.flush(conn)
+            insert_all(conn, timeline, entries)
+            for event in later:  # they change rows written before them: after the inserts
+                if isinstance(event, Client.EntryCorrected):
+                    _correct(conn, event)
+                else:
+                    conn.execute(timeline.update().where(
+                        timeline.c.client_id == text_id(event.originator_id)).values(
+                        summary=timeline.c.erased_summary))
+
+        return write
 
     def _owner(self, known: Rows, event: DomainEvent) -> str | None:
         """The client the event concerns, learning owners from the events that name them."""
-        ident = str(event.originator_id)
+        ident = text_id(event.originator_id)
         if _aggregate(event) == "Client":
             return ident
         if isinstance(event, ProgramOfCare.ProgramRecommended | Referral.ReferralMade):
-            known.add(ident, {"client_id": str(event.client_id), "label": None})
+            known.add(ident, {"client_id": text_id(event.client_id), "label": None})
         elif isinstance(event, Referral.ReferralReceived):
             known.add(ident, {"client_id": None,
                               "label": f"{event.source_kind} {event.referrer}"})
         elif isinstance(event, Referral.ReferralConverted):
             row = known.get(ident)
             if row is not None:
-                row["client_id"] = str(event.client_id)
+                row["client_id"] = text_id(event.client_id)
         row = known.peek(ident)
         return row["client_id"] if row is not None else None
 
     @staticmethod
     def _entry(known: Rows, position: int, event: DomainEvent, client_id: str
                ) -> dict[str, Any]:
-        program_id = getattr(event, "program_id", None)
+        fields = vars(event)  # a field's value, or None if the event has no such field
+        program_id = fields.get("program_id")
         if _aggregate(event) == "ProgramOfCare":
             program_id = event.originator_id
         summary = summarise(event)
+        erased = erased_copy(event)
         if isinstance(event, Referral.ReferralConverted):
-            label = (known.peek(str(event.originator_id)) or {}).get("label")
+            label = (known.peek(text_id(event.originator_id)) or {}).get("label")
             summary = f"came by referral from {label}" if label else "came by referral"
+            erased = event
         return {
             "position": position, "client_id": client_id,
             "happened_on": wall(event.occurred_on), "on_iso": event.occurred_on.isoformat(),
             "event": type(event).__name__, "summary": summary,
-            "erased_summary": summary if isinstance(event, Referral.ReferralConverted)
-            else summarise(erased_copy(event)), "program_id": hexid(program_id),
-            "ref": hexid(getattr(event, "assessment_id", None)),
+            "erased_summary": summary if erased is event else summarise(erased),
+            "program_id": hexid(program_id),
+            "ref": hexid(fields.get("assessment_id")),
             "version": event.originator_version if _aggregate(event) == "Client" else None,
-            "measures": orjson.dumps(getattr(event, "measures", None) or {}).decode(),
+            "measures": orjson.dumps(fields.get("measures") or {}).decode(),
         }
 
 
@@ -139,7 +154,8 @@ def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
     """The corrected entry shows the corrected values: its date, measures and summary
     (corrections are rare: a statement or two each is fine)."""
     t = timeline.c
-    entry = (t.client_id == str(event.originator_id)) & (t.version == event.corrected_version)
+    entry = ((t.client_id == text_id(event.originator_id))
+             & (t.version == event.corrected_version))
     row = conn.execute(select(t.measures).where(entry)).first()
     if row is None:
         return

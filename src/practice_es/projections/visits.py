@@ -13,7 +13,16 @@ from sqlalchemy import Column, Connection, DateTime, Index, String, Table
 
 from practice_es.domain.client import Client
 from practice_es.domain.events import DomainEvent
-from practice_es.projections.base import Projection, Rows, dispatch, hexid, read_models, wall
+from practice_es.projections.base import (
+    Projection,
+    Rows,
+    Write,
+    dispatch,
+    hexid,
+    read_models,
+    text_id,
+    wall,
+)
 
 visits = Table(
     "rm_visits",
@@ -36,27 +45,28 @@ class VisitBook(Projection):
     name = "visits"
     version = 2  # 2: a corrected visit date moves the visit
     tables = (visits,)
+    weight = 1.5
     topics = tuple(getattr(Client, e).TOPIC for e in _EVENTS)
 
-    def apply(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> None:
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(visits, "visit_id")
         rows.preload_touched(
-            conn, (str(getattr(e, "visit_id", None) or getattr(e, "entry_id", None))
+            conn, (text_id(vars(e).get("visit_id") or vars(e).get("entry_id"))
                    for _, e in events),
-            (str(e.visit_id) for _, e in events if isinstance(e, Client.VisitScheduled)))
+            (text_id(e.visit_id) for _, e in events if isinstance(e, Client.VisitScheduled)))
         for _, event in events:
             dispatch(self, event, rows)
-        rows.flush(conn)
+        return rows.flush
 
     def _on_VisitScheduled(self, rows: Rows, event: Client.VisitScheduled) -> None:
-        rows.add(str(event.visit_id), {
-            "client_id": str(event.originator_id), "program_id": hexid(event.program_id),
+        rows.add(text_id(event.visit_id), {
+            "client_id": text_id(event.originator_id), "program_id": hexid(event.program_id),
             "booked_on": wall(event.occurred_on), "at": wall(event.at),
             "status": "scheduled", "closed_on": None,
         })
 
     def _on_VisitRescheduled(self, rows: Rows, event: Client.VisitRescheduled) -> None:
-        row = rows.get(str(event.visit_id))
+        row = rows.get(text_id(event.visit_id))
         if row is not None:
             row["at"] = wall(event.at)
 
@@ -66,31 +76,32 @@ class VisitBook(Projection):
             row.update(status=status, closed_on=wall(event.occurred_on))
 
     def _on_VisitCancelled(self, rows: Rows, event: Client.VisitCancelled) -> None:
-        self._close(rows, event, str(event.visit_id), "cancelled")
+        self._close(rows, event, text_id(event.visit_id), "cancelled")
 
     def _on_VisitMissed(self, rows: Rows, event: Client.VisitMissed) -> None:
-        self._close(rows, event, str(event.visit_id), "missed")
+        self._close(rows, event, text_id(event.visit_id), "missed")
 
     def _on_VisitCompleted(self, rows: Rows, event: Client.VisitCompleted) -> None:
-        visit_id = str(event.visit_id)
+        visit_id = text_id(event.visit_id)
         if rows.peek(visit_id) is None:  # a walk-in: never booked
             rows.add(visit_id, {
-                "client_id": str(event.originator_id), "program_id": hexid(event.program_id),
-                "booked_on": None, "at": wall(event.occurred_on), "status": "completed",
+                "client_id": text_id(event.originator_id),
+                "program_id": hexid(event.program_id), "booked_on": None,
+                "at": wall(event.occurred_on), "status": "completed",
                 "closed_on": wall(event.occurred_on),
             })
             return
         self._close(rows, event, visit_id, "completed")
         row = rows.get(visit_id)
         if row is not None and event.program_id is not None:
-            row["program_id"] = str(event.program_id)
+            row["program_id"] = text_id(event.program_id)
 
     def _on_EntryCorrected(self, rows: Rows, event: Client.EntryCorrected) -> None:
         """A completed visit's corrected date is the date every report uses."""
         moved = event.changes.get("occurred_on")
         if event.corrected_event != "VisitCompleted" or moved is None:
             return
-        row = rows.get(str(event.entry_id))
+        row = rows.get(text_id(event.entry_id))
         if row is not None:
             when = wall(datetime.fromisoformat(moved))
             row["closed_on"] = when

@@ -1,0 +1,96 @@
+"""A rebuild in two processes: the projections split in two groups of about equal work, one
+group caught up here and the other in a child process, each working its pages out outside
+the write lock and taking turns only to write (runner.py, `optimistic`).
+
+Each process reads and decodes the events its own group needs; a page's rows and position are
+committed together as always, so a child that dies (or is killed) leaves its projections at a
+page boundary and this process simply catches them up after it, itself. Worth it only for a
+long replay: the child pays half a second of start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from practice_es.projections.base import Projection
+
+if TYPE_CHECKING:
+    from practice_es.infrastructure.settings import Settings
+    from practice_es.projections.runner import Progress, ProjectionRunner
+
+PARALLEL_FROM = 50_000  # events to replay before a second process is worth its start-up
+
+
+def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
+           progress: Progress | None) -> int:
+    """Catch every projection up; the chosen ones (just emptied) in two processes if worth
+    it. Returns how many log positions were replayed."""
+    head = runner.ledger.recorder.max_notification_id() or 0
+    if not _worth_it(runner, chosen, head):
+        return runner.catch_up(progress)
+    here, there = split(chosen)
+    child = _start(runner.ledger.settings, there)
+    try:
+        applied = runner.subset(here).catch_up(progress, optimistic=True)
+    except BaseException:
+        child.terminate()  # its page is rolled back; the next catch-up resumes from there
+        child.wait()
+        raise
+    child.wait()
+    return applied + runner.catch_up(progress)  # what the child left, and any new events
+
+
+def _worth_it(runner: ProjectionRunner, chosen: Sequence[Projection], head: int) -> bool:
+    return (runner.own_database and runner.keep is None and len(chosen) > 1
+            and head >= PARALLEL_FROM and (os.cpu_count() or 1) > 1)
+
+
+def split(projections: Sequence[Projection]) -> tuple[list[Projection], list[Projection]]:
+    """Two groups of about equal weight, the heaviest projections placed first."""
+    groups: tuple[list[Projection], list[Projection]] = ([], [])
+    for projection in sorted(projections, key=lambda p: (-p.weight, p.name)):
+        lighter = min(groups, key=lambda g: sum(p.weight for p in g))
+        lighter.append(projection)
+    return groups
+
+
+def _start(settings: Settings, projections: Sequence[Projection]) -> subprocess.Popen[bytes]:
+    """`python -m practice_es.projections.parallel`, told what to do on its stdin (a pickle:
+    the settings hold the cipher key, which must not show in a process listing). A new
+    interpreter, not a fork: it opens its own connections, never this process's."""
+    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert child.stdin is not None
+    with child.stdin:
+        pickle.dump((settings, [type(p) for p in projections], os.getpid()), child.stdin)
+    return child
+
+
+def catch_up_child(settings: Settings, classes: Sequence[type[Projection]],
+                   parent: int) -> None:
+    """The child: catch its projections up, optimistically, until done or orphaned."""
+    from practice_es.application import PracticeLedger
+    from practice_es.projections.runner import ProjectionRunner
+
+    ledger = PracticeLedger(settings)
+    runner = ProjectionRunner(ledger, [cls() for cls in classes])
+    runner._ready = True  # the parent made the tables and left some indexes out on purpose
+
+    def orphaned(done: int, total: int) -> None:
+        if os.getppid() != parent:  # the parent died: it will not wait for us
+            raise SystemExit(1)
+
+    try:
+        runner.catch_up(orphaned, optimistic=True)
+    finally:
+        runner.close()
+        ledger.close()
+
+
+if __name__ == "__main__":
+    catch_up_child(*pickle.load(sys.stdin.buffer))

@@ -1,0 +1,177 @@
+"""The fast replay (projections/decoding.py, parallel.py, indexes.py): the events it decodes are
+exactly the mapper's, and a rebuild in two processes, with its indexes left out until the end,
+gives exactly the rows of a rebuild in one, whatever happens to the second process."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from practice_es.application import PracticeLedger
+from practice_es.demo import record_demo
+from practice_es.domain.client import Client
+from practice_es.infrastructure.settings import Settings
+from practice_es.projections import indexes, parallel
+from practice_es.projections.registry import all_projections
+from practice_es.projections.runner import ProjectionRunner
+
+ON = datetime.fromisoformat("2026-11-27T12:00+00:00")
+
+
+def practice(db_url: str, key: str | None = None) -> PracticeLedger:
+    """A small demo practice (every kind of event), one client erased and one entry
+    corrected; read models kept up as it went."""
+    ledger = PracticeLedger(Settings(db_url=db_url, actor="t", cipher_key=key))
+    runner = ProjectionRunner(ledger, all_projections())
+    try:
+        record_demo(ledger, runner, clients=12, seed=3)
+        clients = [n.originator_id for n in ledger.recorder.select_notifications(1, 10**6)
+                   if n.topic == Client.IntakeRecorded.TOPIC]
+        completed = next(n for n in ledger.recorder.select_notifications(1, 10**6)
+                         if n.topic == Client.VisitCompleted.TOPIC)
+        ledger.correct_entry(completed.originator_id, version=completed.originator_version,
+                             changes={"notes": "corrected", "measures.pain": "1"},
+                             reason="typo", on=ON)
+        ledger.erase_client(clients[0], reason="asked", on=ON)
+        runner.catch_up()
+    finally:
+        runner.close()
+    return ledger
+
+
+@pytest.fixture(params=["plain", "encrypted"])
+def ledger(request: pytest.FixtureRequest, db_url: str) -> Iterator[PracticeLedger]:
+    key = base64.b64encode(os.urandom(32)).decode() if request.param == "encrypted" else None
+    app = practice(db_url, key)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def read_models(runner: ProjectionRunner) -> dict[str, list[tuple[Any, ...]]]:
+    with runner.engine.connect() as conn:
+        return {t.name: sorted((tuple(row) for row in conn.execute(select(t))), key=repr)
+                for p in runner.projections.values() for t in p.tables}
+
+
+def index_names(runner: ProjectionRunner) -> set[str]:
+    with runner.engine.connect() as conn:
+        return indexes._index_names(conn)
+
+
+def every_index(runner: ProjectionRunner) -> set[str]:
+    return {str(i.name) for p in runner.projections.values() for t in p.tables
+            for i in t.indexes}
+
+
+def test_fast_decoding_makes_exactly_the_mappers_events(ledger: PracticeLedger) -> None:
+    runner = ProjectionRunner(ledger, all_projections())
+    try:
+        head = ledger.recorder.max_notification_id()
+        raw = runner.reader.page(0, head, head)
+        fast = runner.decoder.decode_page(raw)
+        slow = [ledger.mapper.to_domain_event(n)
+                for n in ledger.recorder.select_notifications(1, head)]
+        assert len(fast) == len(slow) == head
+        for mine, theirs in zip(fast, slow, strict=True):
+            assert type(mine) is type(theirs)
+            assert mine == theirs
+            assert mine.model_fields_set == theirs.model_fields_set
+            assert {k: type(v) for k, v in vars(mine).items()} == {
+                k: type(v) for k, v in vars(theirs).items()}
+    finally:
+        runner.close()
+
+
+def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
+        ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = ProjectionRunner(ledger, all_projections())
+    try:
+        kept_up = read_models(runner)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # two processes even for a few events
+        started = []
+        start = parallel._start
+        monkeypatch.setattr(parallel, "_start", lambda *args: started.append(start(*args))
+                            or started[-1])
+        replayed = runner.rebuild()
+        assert [child.returncode for child in started] == [0]  # it did its half
+        assert replayed == ledger.recorder.max_notification_id()
+        assert read_models(runner) == kept_up
+        assert every_index(runner) <= index_names(runner)
+    finally:
+        runner.close()
+
+
+def test_the_rebuild_finishes_what_a_dead_second_process_left(
+        ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = ProjectionRunner(ledger, all_projections())
+    try:
+        kept_up = read_models(runner)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(parallel, "_start", lambda settings, projections: subprocess.Popen(
+            [sys.executable, "-c", "raise SystemExit(1)"]))  # dies before doing anything
+        runner.rebuild()
+        assert read_models(runner) == kept_up
+    finally:
+        runner.close()
+
+
+def test_indexes_a_dead_rebuild_left_out_are_built_by_the_next_runner(
+        ledger: PracticeLedger) -> None:
+    runner = ProjectionRunner(ledger, all_projections())
+    try:
+        kept_up = read_models(runner)
+        left_out = indexes.deferrable(list(runner.projections.values()))
+        assert {str(i.name) for i in left_out} == every_index(runner) - {
+            "ix_rm_timeline_client_id"}  # erasures and corrections look entries up by it
+        with runner.transaction() as conn:  # as a rebuild killed half-way leaves them
+            indexes.drop(conn, left_out)
+        assert not {str(i.name) for i in left_out} & index_names(runner)
+    finally:
+        runner.close()
+    again = ProjectionRunner(ledger, all_projections())
+    try:
+        again.catch_up()
+        assert every_index(again) <= index_names(again)
+        assert read_models(again) == kept_up
+    finally:
+        again.close()
+
+
+def test_a_page_worked_out_while_another_process_applied_it_is_worked_out_again(
+        ledger: PracticeLedger) -> None:
+    reference = ProjectionRunner(ledger, all_projections())
+    kept_up = read_models(reference)
+    reference.rebuild()  # empty → full: the rows to expect
+    assert read_models(reference) == kept_up
+    with reference.transaction() as conn:
+        for projection in reference.projections.values():
+            reference._reset(conn, projection)
+    other = ProjectionRunner(ledger, all_projections())
+    runner = ProjectionRunner(ledger, all_projections())
+    real = runner._work_out
+    raced = []
+
+    def work_out(conn: Any, known: Any, head: int) -> Any:
+        page = real(conn, known, head)
+        if not raced:  # between our read and our write, another process applies the page
+            raced.append(other.catch_up())
+        return page
+
+    runner._work_out = work_out  # type: ignore[method-assign]
+    try:
+        runner.catch_up(optimistic=True)
+        assert raced and raced[0] > 0
+        assert read_models(runner) == kept_up  # nothing applied twice, nothing lost
+    finally:
+        for each in (reference, other, runner):
+            each.close()
