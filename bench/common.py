@@ -83,8 +83,8 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @dataclass
 class ChildRun:
-    """One measured child process: its wall time; CPU time and the peak RSS of its largest
-    process (from wait4: it and the workers it waited for, never another child's); the peak
+    """One measured child process: its wall time; its CPU time (from wait4: it and the workers
+    it waited for, never another child's); the peak RSS of its largest process and the peak
     of the sum over it and its workers alive at once (sampled); the JSON lines it printed."""
 
     seconds: float
@@ -130,16 +130,18 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None,
     reader.join()
     if child.returncode != 0 and not killed.is_set():
         raise subprocess.CalledProcessError(child.returncode, list(args))
-    return ChildRun(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+    return ChildRun(seconds, usage.ru_utime + usage.ru_stime, tree.largest_mb,
                     killed.is_set(), lines, tree.peak_mb)
 
 
 class TreeSampler:
-    """Every 0.1 s, the resident memory of a process and all its descendants, summed (a
-    rebuild may run its projections in worker processes: their memory counts together)."""
+    """Every 0.1 s, the memory of a process and its descendants: the high-water mark of each
+    (VmHWM; wait4's ru_maxrss would also count the parent's memory at the fork) and the sum
+    of their resident sets at once (a rebuild may run projections in worker processes)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
+        self.largest_mb = 0.0
         self.peak_mb = 0.0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -150,8 +152,12 @@ class TreeSampler:
         self._thread.join()
 
     def _sample(self) -> None:
-        while not self._done.wait(0.1):
-            self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in self._tree()))
+        while True:
+            memory = [_memory_mb(pid) for pid in self._tree()]
+            self.largest_mb = max([self.largest_mb, *(hwm for hwm, _ in memory)])
+            self.peak_mb = max(self.peak_mb, sum(rss for _, rss in memory))
+            if self._done.wait(0.1):
+                return
 
     def _tree(self) -> list[int]:
         parents: dict[int, list[int]] = {}
@@ -169,12 +175,15 @@ class TreeSampler:
         return found
 
 
-def _rss_mb(pid: int) -> float:
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(VmHWM, VmRSS) of a process in MB; zeros once it is gone."""
     try:
-        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0, 0.0
+    found = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in lines
+             if line.startswith(("VmHWM:", "VmRSS:"))}
+    return found.get("VmHWM", 0.0), found.get("VmRSS", 0.0)
 
 
 def _read_json_lines(child: subprocess.Popen[str], lines: list[dict[str, Any]]) -> None:
