@@ -106,14 +106,15 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        assert positions is not None  # the application recorder returns the rowids
+        if not stored_events:
+            return []
+        positions = self._insert_rows(c, stored_events)
         # Read the last link after inserting: the write lock is held from the first INSERT,
         # so no other writer can append between this read and the commit.
         c.execute(f"SELECT position, link FROM {self.chain_table_name} "
                   "ORDER BY position DESC LIMIT 1")
         last = c.fetchone()
-        if last is not None and positions and positions[0] <= last["position"]:
+        if last is not None and positions[0] <= last["position"]:
             raise ChainBroken(
                 f"the event chain already covers position {positions[0]}: rows were deleted "
                 "from the log; run `practice audit verify`")
@@ -121,6 +122,27 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?, ?)",
                       chain_rows(previous, positions, stored_events))
         return positions
+
+    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """Insert the events with one `executemany` (eventsourcing's recorder makes one
+        `execute` per event, to read each rowid) and work their rowids out: with no
+        AUTOINCREMENT each new row gets the largest rowid + 1, and the write lock taken by the
+        first INSERT keeps other writers out until the commit, so the rowids run without a gap
+        up to last_insert_rowid(). The first event's own rowid confirms it."""
+        c.executemany(self.insert_events_statement, [
+            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+             s.originator_version, s.topic, s.state)
+            for s in stored_events])
+        first = stored_events[0]
+        ident = first.originator_id
+        c.execute(f"SELECT last_insert_rowid(), rowid FROM {self.events_table_name} "
+                  "WHERE originator_id = ? AND originator_version = ?",
+                  (ident.hex if isinstance(ident, UUID) else ident, first.originator_version))
+        last, start = c.fetchone()
+        if last - start + 1 != len(stored_events):
+            raise PersistenceError(f"the log's rowids {start}..{last} are not one per event "
+                                   f"of the {len(stored_events)} just inserted")
+        return list(range(start, last + 1))
 
     def chain_head(self) -> tuple[int, bytes]:
         with self.datastore.transaction(commit=False) as c:
