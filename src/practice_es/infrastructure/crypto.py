@@ -14,6 +14,7 @@ from base64 import b64decode, b64encode
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -56,12 +57,19 @@ def parse_master_key(text: str) -> bytes:
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """AES-GCM with a fresh 96-bit nonce: nonce ‖ ciphertext ‖ tag."""
     nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return nonce + _cipher(key).encrypt(nonce, plaintext, aad)
 
 
 def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     """The plaintext, or InvalidTag if the key or the associated data is not the sealer's."""
-    return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+    return _cipher(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+
+
+@lru_cache(maxsize=1024)
+def _cipher(key: bytes) -> AESGCM:
+    """One AESGCM per recent key: making one costs more than sealing a field with it, and
+    an import seals the fields of one client after another. Emptied when keys are destroyed."""
+    return AESGCM(key)
 
 
 class CellCipher:
@@ -252,6 +260,7 @@ class KeyStore:
                     "erased_at = COALESCE(k.erased_at, excluded.erased_at)"), (str(owner), now))
         for owner in owners:
             self._cache[owner] = None
+        _cipher.cache_clear()  # no destroyed key stays in this process
         return self._checkpoint()
 
     def _checkpoint(self) -> bool:
