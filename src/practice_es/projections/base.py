@@ -74,12 +74,14 @@ def wall(moment: datetime) -> datetime:
 
 
 def topics_of(*aggregates: type) -> tuple[str, ...]:
-    """The topics of every event class nested in the given aggregates (new events included)."""
+    """The topics of every event class nested in the given aggregates (new events included).
+    (pydantic keeps a model's class variables out of its `vars`: look the topic up.)"""
     found = {
         value.TOPIC
         for aggregate in aggregates
         for value in vars(aggregate).values()
-        if isinstance(value, type) and issubclass(value, DomainEvent) and "TOPIC" in vars(value)
+        if isinstance(value, type) and issubclass(value, DomainEvent)
+        and isinstance(getattr(value, "TOPIC", None), str)
     }
     return tuple(sorted(found))
 
