@@ -217,10 +217,22 @@ def _filled_paths(container: dict[str, Any], paths: tuple[str, ...]) -> dict[str
 def erased_copy(event: Any) -> Any:
     """The event as it will read once its person is erased (what a read model that keeps
     personal text stores beside it, to blank itself on ClientErased exactly as a rebuild
-    would). The event itself when it says nothing personal (most do: no copy to make)."""
+    would). The event itself when it says nothing personal (most do: no copy to make); else
+    a copy with the markers put in (each a valid value of its field: nothing to validate)."""
     topic = get_topic(type(event))
-    if topic != _SNAPSHOT and not _filled_paths(vars(event), PERSONAL_FIELDS.get(topic, ())):
-        return event
+    if topic != _SNAPSHOT:
+        filled = _filled_paths(vars(event), PERSONAL_FIELDS.get(topic, ()))
+        if not filled:
+            return event
+        update: dict[str, Any] = {}
+        for path in filled:
+            head, _, rest = path.partition(".")
+            if rest:
+                update.setdefault(head, dict(vars(event)[head]))[rest] = marker(
+                    type(event), path)
+            else:
+                update[head] = marker(type(event), path)
+        return event.model_copy(update=update)
     state = event.model_dump()
     container, paths, model = _target(topic, state)
     for path in _filled_paths(container, paths):
