@@ -27,20 +27,19 @@ ON = datetime.fromisoformat("2026-11-27T12:00+00:00")
 
 
 def practice(db_url: str, key: str | None = None) -> PracticeLedger:
-    """A small demo practice (every kind of event), one client erased and one entry
-    corrected; read models kept up as it went."""
+    """A small demo practice (every kind of event), one entry corrected, then its client
+    erased; read models kept up as it went."""
     ledger = PracticeLedger(Settings(db_url=db_url, actor="t", cipher_key=key))
     runner = ProjectionRunner(ledger, all_projections())
     try:
         record_demo(ledger, runner, clients=12, seed=3)
-        clients = [n.originator_id for n in ledger.recorder.select_notifications(1, 10**6)
-                   if n.topic == Client.IntakeRecorded.TOPIC]
         completed = next(n for n in ledger.recorder.select_notifications(1, 10**6)
                          if n.topic == Client.VisitCompleted.TOPIC)
         ledger.correct_entry(completed.originator_id, version=completed.originator_version,
                              changes={"notes": "corrected", "measures.pain": "1"},
                              reason="typo", on=ON)
-        ledger.erase_client(clients[0], reason="asked", on=ON)
+        runner.catch_up()  # the entry kept up shows the correction before the erasure
+        ledger.erase_client(completed.originator_id, reason="asked", on=ON)
         runner.catch_up()
     finally:
         runner.close()

@@ -68,8 +68,10 @@ class LogReader:
             params += topics
         params.append(limit)
         with self.recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement + " ORDER BY rowid LIMIT ?", params)
-            return [RawEvent(*row) for row in cursor.fetchall()]
+            plain = cursor.sqlite_cursor
+            plain.row_factory = None  # tuples: the library's rows are slower to make and read
+            plain.execute(statement + " ORDER BY rowid LIMIT ?", params)
+            return list(map(RawEvent._make, plain.fetchall()))
 
 
 class EventDecoder:

@@ -28,7 +28,12 @@ def _cells(dialect: Dialect) -> CellCipher | None:
 
 
 def is_sealed(conn: Connection) -> bool:
-    return _cells(conn.dialect) is not None
+    return sealing(conn.dialect)
+
+
+def sealing(dialect: Dialect) -> bool:
+    """Whether the engine of this dialect seals personal text."""
+    return _cells(dialect) is not None
 
 
 class PersonalText(TypeDecorator[str]):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     select,
 )
 
@@ -24,6 +25,7 @@ from practice_es.domain.client import Client
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.infrastructure.crypto import PERSONAL_FIELDS
 from practice_es.infrastructure.transcoding import erased_copy
 from practice_es.projections.base import (
     Position,
@@ -49,9 +51,9 @@ timeline = Table(
     Column("on_iso", String(40), nullable=False),  # the occurred_on as recorded, with offset
     Column("event", String(40), nullable=False),
     Column("summary", PersonalText, nullable=False),  # findings, notes: sealed at rest
-    # The summary as it will read once the client is erased (ADR 5): ClientErased copies it
-    # over `summary`, which is exactly what a rebuild reads then.
-    Column("erased_summary", PersonalText, nullable=False),
+    # The summary as it will read once the client is erased (ADR 5), if that is another:
+    # ClientErased copies it over `summary`, which is exactly what a rebuild reads then.
+    Column("erased_summary", PersonalText),
     Column("program_id", String(36), index=True),
     Column("ref", String(36)),  # an assessment's id: programs cite it as their baseline
     Column("version", Integer),  # the client's own events: their version (corrections name it)
@@ -75,8 +77,8 @@ _OWNS = (ProgramOfCare.ProgramRecommended, Referral.ReferralMade, Referral.Refer
 class Timeline(Projection):
     name = "timeline"
     # 2: summaries sealed at rest, erased_summary; 3: corrections applied; 4: the position
-    # is SQLite's row id
-    version = 4
+    # is SQLite's row id; 5: no erased_summary where erasure leaves the summary as it is
+    version = 5
     tables = (timeline, owners)
     topics = topics_of(Client, ProgramOfCare, Referral)
     weight = 3.0  # a row for every event of the log
@@ -85,14 +87,14 @@ class Timeline(Projection):
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         known = Rows(owners, "aggregate_id")
         known.preload_touched(
-            conn, (text_id(e.originator_id) for _, e in events
-                   if _aggregate(e) != "Client"),
+            conn, (text_id(e.originator_id) for _, e in events if _aggregate(e) != "Client"),
             (text_id(e.originator_id) for _, e in events if isinstance(e, _OWNS)))
         entries = []
         for position, event in events:
-            client_id = self._owner(known, event)
+            mine = _aggregate(event) == "Client"
+            client_id = text_id(event.originator_id) if mine else self._owner(known, event)
             if client_id is not None:
-                entries.append(self._entry(known, position, event, client_id))
+                entries.append(self._entry(known, position, event, client_id, mine))
         later = [e for _, e in events if isinstance(e, Client.EntryCorrected | Client.ClientErased)]
 
         def write(conn: Connection) -> None:
@@ -104,15 +106,17 @@ class Timeline(Projection):
                 else:
                     conn.execute(timeline.update().where(
                         timeline.c.client_id == text_id(event.originator_id)).values(
-                        summary=timeline.c.erased_summary))
+                        summary=func.coalesce(timeline.c.erased_summary,
+                                              timeline.c.summary),
+                        erased_summary=None))  # as a rebuild reads it now
 
         return write
 
-    def _owner(self, known: Rows, event: DomainEvent) -> str | None:
-        """The client the event concerns, learning owners from the events that name them."""
+    @staticmethod
+    def _owner(known: Rows, event: DomainEvent) -> str | None:
+        """The client a program's or a referral's event concerns, learning owners from the
+        events that name them."""
         ident = text_id(event.originator_id)
-        if _aggregate(event) == "Client":
-            return ident
         if isinstance(event, ProgramOfCare.ProgramRecommended | Referral.ReferralMade):
             known.add(ident, {"client_id": text_id(event.client_id), "label": None})
         elif isinstance(event, Referral.ReferralReceived):
@@ -126,27 +130,30 @@ class Timeline(Projection):
         return row["client_id"] if row is not None else None
 
     @staticmethod
-    def _entry(known: Rows, position: int, event: DomainEvent, client_id: str
-               ) -> dict[str, Any]:
+    def _entry(known: Rows, position: int, event: DomainEvent, client_id: str,
+               mine: bool) -> dict[str, Any]:
+        """The entry of an event; `mine`: the client's own event (not a program's or a
+        referral's)."""
         fields = vars(event)  # a field's value, or None if the event has no such field
-        program_id = fields.get("program_id")
-        if _aggregate(event) == "ProgramOfCare":
-            program_id = event.originator_id
         summary = summarise(event)
-        erased = erased_copy(event)
+        erased = erased_copy(event) if _personal(type(event)) else event
         if isinstance(event, Referral.ReferralConverted):
             label = (known.peek(text_id(event.originator_id)) or {}).get("label")
             summary = f"came by referral from {label}" if label else "came by referral"
             erased = event
+        erased_summary = None if erased is event else summarise(erased)
+        occurred_on = event.occurred_on
+        measures = fields.get("measures")
         return {
             "position": position, "client_id": client_id,
-            "happened_on": wall(event.occurred_on), "on_iso": event.occurred_on.isoformat(),
+            "happened_on": wall(occurred_on), "on_iso": occurred_on.isoformat(),
             "event": type(event).__name__, "summary": summary,
-            "erased_summary": summary if erased is event else summarise(erased),
-            "program_id": hexid(program_id),
+            "erased_summary": None if erased_summary == summary else erased_summary,
+            "program_id": hexid(event.originator_id if _aggregate(event) == "ProgramOfCare"
+                                else fields.get("program_id")),
             "ref": hexid(fields.get("assessment_id")),
-            "version": event.originator_version if _aggregate(event) == "Client" else None,
-            "measures": orjson.dumps(fields.get("measures") or {}).decode(),
+            "version": event.originator_version if mine else None,
+            "measures": orjson.dumps(measures).decode() if measures else "{}",
         }
 
 
@@ -169,8 +176,17 @@ def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
     summary = corrected_summary(event.corrected_event, changes)
     if summary is not None:
         values["summary"] = summary
+        # An erasure still shows what the original entry shows once erased: keep that
+        # (none kept means the summary itself, about to change).
+        values["erased_summary"] = func.coalesce(t.erased_summary, t.summary)
     if values:
         conn.execute(timeline.update().where(entry).values(**values))
+
+
+@functools.cache
+def _personal(event_class: type) -> bool:
+    """Whether events of the class may say something personal (else erasure leaves them)."""
+    return bool(PERSONAL_FIELDS.get(getattr(event_class, "TOPIC", ""), ()))
 
 
 @functools.cache

@@ -1,0 +1,37 @@
+"""Rows written straight to the driver (projections/bulk.py) are stored exactly as SQLAlchemy
+Core would store them: the faster SQLite DATETIME text is the same text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, select
+
+from practice_es.projections.bulk import _sqlite_datetime, insert_rows
+from practice_es.projections.visits import visits
+
+SQLITE_DATETIME = visits.c.at.type.dialect_impl(create_engine("sqlite://").dialect)
+CORE = SQLITE_DATETIME.bind_processor(create_engine("sqlite://").dialect)
+ZONES = st.sampled_from([None, UTC, timezone(timedelta(hours=-5, minutes=-30))])
+
+
+@given(st.datetimes(timezones=ZONES) | st.dates())
+def test_the_fast_datetime_text_is_sqlalchemys(value: datetime | date) -> None:
+    assert _sqlite_datetime(CORE)(value) == CORE(value)
+
+
+def test_rows_read_back_as_written_and_rows_must_name_the_same_columns() -> None:
+    engine = create_engine("sqlite://")
+    row = {"visit_id": "v1", "client_id": "c1", "program_id": None,
+           "booked_on": datetime(2026, 1, 5, 9, 30), "at": datetime(2026, 1, 9, 10),
+           "status": "scheduled", "closed_on": None}
+    with engine.begin() as conn:
+        visits.create(conn)
+        insert_rows(conn, visits, [row])
+        assert [dict(r._mapping) for r in conn.execute(select(visits))] == [row]
+        with pytest.raises(ValueError):
+            insert_rows(conn, visits, [{**row, "visit_id": "v2"},
+                                       {**row, "visit_id": "v3", "extra": 1}])
