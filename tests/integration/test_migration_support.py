@@ -59,6 +59,27 @@ def stored_events(db_url: str) -> list[Event]:
     return found
 
 
+def stored_states(db_url: str) -> list[tuple[UUID, int, str, str, str]]:
+    """Every stored state as the mapper wrote it: its keys in their stored order with the
+    sealed block's owner and fields, then its values (opened), the record time left out."""
+    found: list[tuple[UUID, int, str, str, str]] = []
+    with opened(db_url) as ledger:
+        sealer = ledger.mapper.sealer  # type: ignore[attr-defined]
+        start = 1
+        while page := ledger.recorder.select_notifications(start=start, limit=5000):
+            for stored in page:
+                state = ledger.mapper.decode_state(stored)  # type: ignore[attr-defined]
+                block = state.get("_sealed")
+                shape = repr((list(state), block and (block["o"], block["f"])))
+                sealer.open(stored.topic, stored.originator_id, stored.originator_version,
+                            state)
+                del state["timestamp"]
+                found.append((stored.originator_id, stored.originator_version, stored.topic,
+                              shape, repr(sorted(state.items()))))
+            start = page[-1].id + 1
+    return found
+
+
 def decoded(db_url: str) -> list[Any]:
     with opened(db_url) as ledger:
         notes = ledger.recorder.select_notifications(start=1, limit=1_000_000)

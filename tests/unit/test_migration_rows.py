@@ -6,10 +6,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from practice_es.migration.dates import DateReader
-from practice_es.migration.rows import AppointmentRow, ClientRow, reason_of
+from practice_es.migration.rows import Appointment, AppointmentRow, ClientRow, reason_of
 
 CONTEXT = {"dates": DateReader(ZoneInfo("UTC"), "MM/DD/YYYY")}
 GOOD = {"legacy_id": "A1", "client_key": "C1", "start": "11/30/2024", "start_time": "10:00",
@@ -51,3 +53,58 @@ def test_a_client_row_needs_a_name_and_a_real_email() -> None:
         with pytest.raises(ValidationError) as caught:
             ClientRow.model_validate({**base, **changes}, context=CONTEXT)
         assert reason_of(caught.value).startswith(field)
+
+
+# Per field: values the model takes as they are, and values it changes or refuses.
+FIELDS: dict[str, tuple[list[Any], list[Any]]] = {
+    "legacy_id": (["A1", "a b"], ["", " ", " A1", "A1 ", "\t"]),
+    "client_key": (["C1", "a b"], ["", " C1", "C1\n"]),
+    "start": (["11/30/2024", "2024-11-30", "11/30/2024 9:00"],
+              ["02/31/2025", " 11/30/2024", "2024-11-30T10:00:00Z", "", "x"]),
+    "start_time": (["", "10:00", "9:00 PM"], ["25:00", " 10:00"]),
+    "booked_on": ([None, "", "11/28/2024", "11/30/2024"], ["12/01/2024", "x", " 11/28/2024"]),
+    "cancelled_at": ([None, "11/30/2024"], ["", "x", "2024-11-30T10:00:00Z"]),
+    "status": (["completed", "cancelled", "no-show", "scheduled", "open"], ["x", ""]),
+    "reason": ([None, "x", "a b"], ["", " ", " x", "x\n"]),
+    "kind": ([None, "x"], ["", " x"]),
+    "notes": ([None, "a b"], ["", "a b "]),
+    "measures": ([{}, {"pain": "4"}, {"pain": "4.5", "rom_deg": "90"}],
+                 [{"pain": " 3"}, {"pain": "12"}, {"pain": "x"}, {"Pain": "4"}, {"pain": "nan"}]),
+}
+
+
+@st.composite
+def appointments(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid row with up to two of its fields spoiled (the edges the quick path must see)."""
+    row = {name: draw(st.sampled_from(good)) for name, (good, _) in FIELDS.items()}
+    for name in draw(st.lists(st.sampled_from(sorted(FIELDS)), max_size=2)):
+        spoilt = st.sampled_from(FIELDS[name][1])
+        row[name] = draw(spoilt if name == "measures" else spoilt | st.text(max_size=3))
+    return row
+
+
+APPOINTMENT = appointments()
+
+
+@given(APPOINTMENT)
+def test_the_quick_read_of_an_appointment_is_its_model_s(data: dict[str, Any]) -> None:
+    """The import's quick path takes a row only if the model would, with the same values;
+    a row it is not sure of is read by the model (same values, or the model's error)."""
+    try:
+        row = AppointmentRow.model_validate(data, context=CONTEXT)
+        expected: Appointment | None = Appointment(
+            **{name: getattr(row, name) for name in Appointment._fields})
+    except ValidationError:
+        expected = None
+    quick = Appointment.quick(data, CONTEXT["dates"])
+    assert quick is None or quick == expected
+    if expected is None:
+        with pytest.raises(ValidationError):
+            Appointment.read(data, CONTEXT)
+    else:
+        assert Appointment.read(data, CONTEXT) == expected
+
+
+def test_a_plain_valid_appointment_takes_the_quick_path() -> None:
+    data = {**GOOD, "reason": None, "kind": None, "cancelled_at": None}
+    assert Appointment.quick(data, CONTEXT["dates"]) == Appointment.read(GOOD, CONTEXT)

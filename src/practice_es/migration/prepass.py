@@ -15,7 +15,7 @@ from practice_es.migration.extract import AppointmentFields, HistoryFields, Prog
 from practice_es.migration.facts import midnight
 from practice_es.migration.mapping import Mapping, Part
 from practice_es.migration.reading import ExportFile
-from practice_es.migration.rows import AppointmentRow, HistoryRow, ProgramRow
+from practice_es.migration.rows import Appointment, HistoryRow, ProgramRow
 
 if TYPE_CHECKING:
     from practice_es.migration.importer import Importer
@@ -93,7 +93,7 @@ def first_and_last(importer: Importer) -> tuple[dict[UUID, datetime], dict[UUID,
     file = importer.file_of(appointments)
     if file is not None and appointments is not None:
         fields = AppointmentFields(file, appointments)
-        for _, row in importer.rows(file, AppointmentRow, fields, "scanning", counting=False):
+        for _, row in importer.rows(file, Appointment, fields, "scanning", counting=False):
             if want_first:
                 seen(row.client_key, min(row.start, row.booked_on or row.start), first, False)
             if want_last and row.status in OUTCOMES:

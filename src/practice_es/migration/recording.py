@@ -118,7 +118,9 @@ def committing() -> Iterator[None]:
 
 class StateEncoder:
     """A stored event from an event's fields, exactly as `PydanticMapper.to_stored_event`
-    stores the pydantic event (same state keys, class version, sealing and encoding)."""
+    stores the pydantic event: the state `model_dump` gives (same keys in the same order, the
+    defaults of the fields not given, the class version), then the mapper's own sealing and
+    encoding (`PydanticMapper.stored_event`)."""
 
     def __init__(self, mapper: PydanticMapper) -> None:
         self.mapper = mapper
@@ -126,18 +128,19 @@ class StateEncoder:
 
     def encode(self, event_class: type[Any], ident: UUID, version: int,
                fields: dict[str, Any], timestamp: datetime) -> StoredEvent:
-        topic, template, required, class_version = self._template(event_class)
-        if not required <= fields.keys():
-            raise TypeError(f"{event_class.__name__} needs {sorted(required - fields.keys())}")
-        state = {name: fields.get(name, default) for name, default in template}
-        state["timestamp"] = timestamp
+        topic, names, template, required, class_version = self._template(event_class)
+        if tuple(fields) == names:
+            # Every field given, in the model's order (as `facts` builds the hot events).
+            state = {"timestamp": timestamp, **fields}
+        else:
+            if not required <= fields.keys():
+                raise TypeError(f"{event_class.__name__} needs "
+                                f"{sorted(required - fields.keys())}")
+            state = {name: fields.get(name, default) for name, default in template}
+            state["timestamp"] = timestamp
         if class_version > 1:
             state["class_version"] = class_version
-        sealer = getattr(self.mapper, "sealer", None)
-        if sealer is not None:
-            sealer.seal(topic, ident, version, state)
-        return StoredEvent(originator_id=ident, originator_version=version, topic=topic,
-                           state=self.mapper.encode_state(state))
+        return self.mapper.stored_event(topic, ident, version, state)
 
     def _template(self, event_class: type[Any]) -> _Template:
         found = self._templates.get(event_class)
@@ -150,15 +153,17 @@ class StateEncoder:
                              for name, info in fields.items())
             required = frozenset(name for name, info in fields.items()
                                  if info.is_required() and name != "timestamp")
-            found = (get_topic(event_class), template, required,
+            # The state starts with the record time; the shortcut needs it first.
+            names = tuple(fields)[1:] if next(iter(fields), None) == "timestamp" else None
+            found = (get_topic(event_class), names, template, required,
                      getattr(event_class, "class_version", 1))
             self._templates[event_class] = found
         return found
 
 
-# An event class's topic, its state's keys in order with their defaults, the keys it needs,
-# and its class version.
-_Template = tuple[str, tuple[tuple[str, Any], ...], frozenset[str], int]
+# An event class's topic, its fields after the record time (None if that is not first), its
+# state's keys in order with their defaults, the keys it needs, and its class version.
+_Template = tuple[str, tuple[str, ...] | None, tuple[tuple[str, Any], ...], frozenset[str], int]
 
 
 class FastWriter:
