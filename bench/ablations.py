@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import bench_snapshots
 from bench.bench_import import write_generic_export
-from bench.bench_rebuild import Replay, measure_rebuild
+from bench.bench_rebuild import Replay, measure_rebuild, median_replay
 from bench.common import Figure, child_env, print_table, run_child
 
 COMPILE_ALL = """
@@ -43,10 +43,6 @@ print(len(classes), time.perf_counter() - start)
 """
 
 
-def median_of(replays: list[Replay]) -> Replay:
-    return sorted(replays, key=lambda r: r.per_million)[len(replays) // 2]
-
-
 def import_once(export: Path, folder: Path, options: list[str]) -> Replay:
     db = folder / "ablation.db"
     for stale in folder.glob("ablation.db*"):
@@ -59,7 +55,7 @@ def import_once(export: Path, folder: Path, options: list[str]) -> Replay:
 
 def import_figures(export: Path, folder: Path, repeat: int) -> list[Figure]:
     def med(options: list[str]) -> Replay:
-        return median_of([import_once(export, folder, options) for _ in range(repeat)])
+        return median_replay([import_once(export, folder, options) for _ in range(repeat)])
 
     fast, domain, unbatched = med([]), med(["--domain"]), med(["--batch", "1"])
     shutil.copy(folder / "ablation.db", folder / "imported.db")
@@ -75,7 +71,7 @@ def rebuild_figures(folder: Path, repeat: int) -> list[Figure]:
     url = f"sqlite:///{folder / 'imported.db'}"
 
     def med(page: int) -> Replay:
-        return median_of([measure_rebuild(url, page_size=page) for _ in range(repeat)])
+        return median_replay([measure_rebuild(url, page_size=page) for _ in range(repeat)])
 
     pages = {size: med(size) for size in (2000, 100, 1)}
     return [Figure(f"rebuild: pages of 2,000 events (after) vs {size}",

@@ -59,6 +59,11 @@ class Replay:
                 "timed_out": self.timed_out}
 
 
+def median_replay(replays: list[Replay]) -> Replay:
+    """The run in the middle, by time per event (of an odd count; the slower of two)."""
+    return sorted(replays, key=lambda r: r.per_million)[len(replays) // 2]
+
+
 def measure_rebuild(url: str, timeout: float | None = None,
                     page_size: int | None = None) -> Replay:
     args = [sys.executable, "-m", "bench.child", "rebuild", url]

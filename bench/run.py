@@ -6,8 +6,9 @@
 
 One export is generated and imported once per store; every later figure uses that ledger.
 Imports and rebuilds run in child processes (their peak RSS is their own) with a deadline per
-scale: a child still running at its deadline is stopped and reported over the events it had
-done by then, marked as stopped, so a slow build cannot make the suite overrun its time.
+scale, so a slow build cannot make the suite overrun its time: a rebuild still running then is
+stopped and reported over the events it had replayed; a stopped import is estimated from the
+rate it had reached. Both are marked so in the table.
 Prints the table and writes bench/results.json (with the load average before and after: the
 machine is shared, so read the figures with it).
 """
@@ -32,6 +33,7 @@ from bench.bench_rebuild import (
     MILLION,
     Replay,
     measure_rebuild,
+    median_replay,
     raw_read_seconds,
     rebuild_figures,
 )
@@ -66,10 +68,6 @@ SCALES = {
     "full": Scale(50_000, 1_000_000, 170, 1, 200, 11, 1000),
     "quick": Scale(5_000, 100_000, 17, 2, 100, 5, 1000),
 }
-
-
-def median_replay(replays: list[Replay]) -> Replay:
-    return sorted(replays, key=lambda r: r.per_million)[len(replays) // 2]
 
 
 def stored_events(url: str) -> int:
