@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -55,11 +54,23 @@ class Projection:
                    for t in self.tables)
 
 
-@functools.lru_cache(maxsize=100_000)
-def text_id(ident: UUID) -> str:
-    """An id as read models keep it. Cached: a page names each id many times over (its
-    events, each projection's keys), and printing a UUID is slow next to a lookup."""
-    return str(ident)
+_TEXTS: dict[int, str] = {}
+_TEXTS_KEPT = 200_000
+
+
+def text_id(ident: UUID | None) -> str:
+    """An id as read models keep it. Cached by its number (a UUID's own hash is Python code):
+    a page names each id many times over (its events, each projection's keys), and printing
+    a UUID is slow next to a lookup."""
+    if type(ident) is not UUID:  # as str() prints it ("None" too: some keys are optional)
+        return str(ident)
+    number = ident.int
+    text = _TEXTS.get(number)
+    if text is None:
+        if len(_TEXTS) >= _TEXTS_KEPT:
+            _TEXTS.clear()
+        text = _TEXTS[number] = str(ident)
+    return text
 
 
 def hexid(ident: UUID | None) -> str | None:

@@ -73,3 +73,20 @@ def reading(engine: Engine) -> Iterator[Connection]:
             conn.execution_options(**{_READING: True})
         with conn.begin():
             yield conn
+
+
+def fold_wal(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the file and empty it, after a rebuild wrote a
+    whole database's worth of pages through it (while two processes read and wrote at once
+    it could not be emptied as it went). Waits a second at most for readers, else leaves it
+    to SQLite's own checkpoints."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA busy_timeout = 1000")
+        try:
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            raw.execute("PRAGMA busy_timeout = 30000")

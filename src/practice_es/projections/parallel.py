@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from practice_es.projections.runner import Progress, ProjectionRunner
 
 PARALLEL_FROM = 50_000  # events to replay before a second process is worth its start-up
+IDLE_MARGIN = 0.5  # the load average (ours included) must stay this far below the cores
 
 
 def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
@@ -47,7 +48,14 @@ def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
 
 def _worth_it(runner: ProjectionRunner, chosen: Sequence[Projection], head: int) -> bool:
     return (runner.own_database and runner.keep is None and len(chosen) > 1
-            and head >= PARALLEL_FROM and (os.cpu_count() or 1) > 1)
+            and head >= PARALLEL_FROM and _idle_core())
+
+
+def _idle_core() -> bool:
+    """Whether a core is free for a second process. On a busy machine two processes only
+    share the same core and take turns on the write lock: slower than one (measured)."""
+    cores = os.cpu_count() or 1
+    return cores > 1 and os.getloadavg()[0] < cores - IDLE_MARGIN
 
 
 def split(projections: Sequence[Projection]) -> tuple[list[Projection], list[Projection]]:

@@ -26,7 +26,7 @@ from practice_es.domain.events import DomainEvent
 from practice_es.projections import indexes
 from practice_es.projections.base import Projection, Write, read_models
 from practice_es.projections.decoding import EventDecoder, LogReader, RawEvent
-from practice_es.projections.engine import build_engine, reading, writing
+from practice_es.projections.engine import build_engine, fold_wal, reading, writing
 from practice_es.projections.personal import attach_cells
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # Events per transaction: big enough that a rebuild's per-page statements and commits are
 # noise, small enough that a page's decoded events stay a few tens of MB.
 PAGE_SIZE = 10_000
+PAGES_PER_TRANSACTION = 5  # a catch-up of one action is one page; a rebuild, 50,000 events
 Progress = Callable[[int, int], None]  # (events done, events in all)
 Known = dict[str, tuple[int, int]]  # projection name -> (version, position)
 
@@ -151,6 +152,8 @@ class ProjectionRunner:
         finally:
             with self.transaction() as conn:
                 indexes.restore(conn, chosen)
+            if self.own_database:
+                fold_wal(self.engine)
 
     def subset(self, projections: Sequence[Projection]) -> ProjectionRunner:
         """A runner of some of these projections on the same engine (ensured already)."""
@@ -195,11 +198,18 @@ class ProjectionRunner:
         return applied
 
     def _locked_page(self, head: int) -> Page | None:
+        """Up to PAGES_PER_TRANSACTION pages in one transaction (each sees the rows the one
+        before wrote): a commit rewrites every index page the transaction touched, so fewer
+        commits write much less."""
         with self.transaction() as conn:
-            page = self._work_out(conn, self._positions(conn), head)
-            if page is not None:
+            first = last = None
+            for _ in range(PAGES_PER_TRANSACTION):
+                page = self._work_out(conn, self._positions(conn), head)
+                if page is None:
+                    break
                 page.write(conn)
-            return page
+                first, last = first or page, page
+            return None if first is None or last is None else Page(first.start, last.last)
 
     def _optimistic_page(self, head: int) -> Page | None:
         while True:
@@ -259,21 +269,27 @@ def _fewer_collections() -> Iterator[None]:
 
 def _batches(decoded: Sequence[tuple[int, str, DomainEvent]], behind: Sequence[Projection],
              current: dict[str, int]) -> list[tuple[Projection, list[tuple[int, DomainEvent]]]]:
-    """Each projection's events of the page (those it reads, after its position), in one
-    pass over the page."""
-    batches: list[list[tuple[int, DomainEvent]]] = [[] for _ in behind]
+    """Each projection's events of the page: those it reads (no topics: every one), after
+    its position."""
     wanted = [frozenset(p.topics) for p in behind]
-    targets: dict[str, list[tuple[list[tuple[int, DomainEvent]], int]]] = {}
-    for position, topic, event in decoded:
-        found = targets.get(topic)
-        if found is None:
-            found = targets[topic] = [
-                (batch, current[p.name]) for p, batch, topics in zip(behind, batches, wanted,
-                                                                     strict=True)
-                if not topics or topic in topics]
-        for batch, after in found:
-            if position > after:
-                batch.append((position, event))
+    batches: list[list[tuple[int, DomainEvent]]] = [[] for _ in behind]
+    if decoded and all(current[p.name] < decoded[0][0] for p in behind):
+        # The usual case, every projection needs all of the page it reads: one pass.
+        targets: dict[str, list[Callable[[tuple[int, DomainEvent]], None]]] = {}
+        for position, topic, event in decoded:
+            appends = targets.get(topic)
+            if appends is None:
+                appends = targets[topic] = [
+                    batch.append for batch, topics in zip(batches, wanted, strict=True)
+                    if not topics or topic in topics]
+            pair = (position, event)
+            for append in appends:
+                append(pair)
+    else:  # some have part of the page already (one rebuilt alone, a catch-up racing)
+        for batch, topics, projection in zip(batches, wanted, behind, strict=True):
+            after = current[projection.name]
+            batch.extend((n, e) for n, t, e in decoded
+                         if n > after and (not topics or t in topics))
     return [(p, batch) for p, batch in zip(behind, batches, strict=True) if batch]
 
 
