@@ -49,7 +49,9 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     snapshotting_intervals = {Client: SNAPSHOT_EVERY}
     snapshot_class = PracticeSnapshot
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, check_key: bool = True) -> None:
+        """`check_key=False` opens the store without the master-key check, for `audit verify`:
+        it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8)."""
         self.settings = settings or Settings.from_env()
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
         master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
@@ -57,7 +59,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             prepare_sqlite_file(self.location.path)
         try:
             super().__init__(env=self.location.env)
-            self.keys = self._open_keys(master)
+            self.keys = self._open_keys(master, check_key)
         except (PersistenceError, sqlite3.DatabaseError) as error:
             # sqlite3's own error escapes eventsourcing when the file is not a database.
             raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
@@ -79,10 +81,12 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             settings["CIPHER_KEY"] = self.settings.cipher_key
         return Environment(name, settings)
 
-    def _open_keys(self, master: bytes | None) -> KeyStore:
+    def _open_keys(self, master: bytes | None, check_key: bool = True) -> KeyStore:
         """Check the master key, then seal personal fields under per-person keys (ADR 9)."""
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
         keys = KeyStore(datastore, self.location.backend, master)
+        if not check_key:
+            return keys  # no sealer either: this ledger reads stored bytes, never payloads
         try:
             keys.open(has_events=bool(self.recorder.max_notification_id()))
         except BaseException:

@@ -55,9 +55,14 @@ def history(practice: PracticeContext, client_id: UUID, as_of: datetime | None,
 def verify(practice: PracticeContext, expect_head: str | None, as_json: bool) -> None:
     """Recompute the hash chain over every stored event. Prints the head hash and the number
     of events covered; exit 1 naming the first position that fails."""
+    from practice_es.application import PracticeLedger
     from practice_es.audit.api import verify_ledger
 
-    result = verify_ledger(practice.ledger(), expect_head)
+    ledger = PracticeLedger(practice.settings, check_key=False)  # an auditor needs no key
+    try:
+        result = verify_ledger(ledger, expect_head)
+    finally:
+        ledger.close()
     if as_json:
         click.echo(dumps(_verification_json(result)))
     _judge(result)
