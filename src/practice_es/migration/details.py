@@ -69,6 +69,8 @@ class DetailIndex:
 def combine(details: list[Detail], notes: str | None,
             measures: dict[str, float]) -> tuple[str | None, dict[str, float]]:
     """A visit's notes and measures with its joined rows' (the visit's own measures win)."""
+    if not details:
+        return notes or None, measures  # most visits: nothing joined to them
     parts = [notes, *(d.notes for d in details)]
     joined = "; ".join(p for p in parts if p)
     merged: dict[str, float] = {}

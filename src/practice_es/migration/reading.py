@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from functools import cached_property
 from pathlib import Path
 
 from practice_es.domain.errors import InvalidInput
@@ -39,8 +40,8 @@ class ExportFile:
     encoding: str
     header: tuple[str, ...]
 
-    @property
-    def name(self) -> str:
+    @cached_property
+    def name(self) -> str:  # asked for every row (the actor names the file)
         return self.path.name
 
     @property

@@ -296,15 +296,29 @@ def read_measures(raw: dict[str, str]) -> dict[str, float]:
     """Each measure as a number within its range (SPEC §3: pain is 0-10)."""
     measures: dict[str, float] = {}
     for name, text in raw.items():
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{name} '{text}' is not a number") from None
-        try:
-            measures[name] = validate_measure(name, value)
-        except InvalidInput as error:
-            raise ValueError(f"{name} {error.message}") from None
+        value = _READ.get((name, text))
+        if value is None:
+            value = _read_measure(name, text)
+            if len(_READ) < _READ_LIMIT:
+                _READ[name, text] = value
+        measures[name] = value
     return measures
+
+
+# Measures read so far: an export repeats the same few values (pain 0-10) a million times.
+_READ: dict[tuple[str, str], float] = {}
+_READ_LIMIT = 10_000
+
+
+def _read_measure(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} '{text}' is not a number") from None
+    try:
+        return validate_measure(name, value)
+    except InvalidInput as error:
+        raise ValueError(f"{name} {error.message}") from None
 
 
 def reason_of(error: ValidationError) -> str:
