@@ -16,7 +16,7 @@ import pytest
 from bench.bench_import import write_generic_export
 from tests.cli.helpers import Practice
 from tests.conftest import count_events
-from tests.integration.test_migration_support import LEGACY, stored_events
+from tests.integration.test_migration_support import LEGACY, opened, stored_events
 
 
 def test_import_prints_the_summary_and_rejected_rows_do_not_fail_it(
@@ -135,8 +135,9 @@ def test_an_import_killed_at_a_random_moment_then_run_again_equals_a_clean_run(
 def _kill_once_past(process: subprocess.Popen[bytes], db_url: str, events: float,
                     chance: random.Random) -> None:
     """SIGKILL once the store holds `events`, a random moment later (inside a batch)."""
-    while process.poll() is None and count_events(db_url) < events:
-        time.sleep(0.02)
+    with opened(db_url) as ledger:  # a quick look at the log (counting would miss the moment)
+        while process.poll() is None and (ledger.recorder.max_notification_id() or 0) < events:
+            time.sleep(0.005)
     time.sleep(chance.uniform(0, 0.05))
     process.send_signal(signal.SIGKILL)
     process.wait()

@@ -60,18 +60,19 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         class_version = getattr(event_class, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        return self.stored_event(get_topic(event_class), domain_event.originator_id,
-                                 domain_event.originator_version, state)
+        topic = get_topic(event_class)
+        ident, version = domain_event.originator_id, domain_event.originator_version
+        return StoredEvent(originator_id=ident, originator_version=version, topic=topic,
+                           state=self.sealed_state(topic, ident, version, state))
 
-    def stored_event(self, topic: str, ident: UUID, version: int,
-                     state: dict[str, Any]) -> StoredEvent:
-        """The stored event of a state as `to_stored_event` dumps it (class version
+    def sealed_state(self, topic: str, ident: UUID, version: int,
+                     state: dict[str, Any]) -> bytes:
+        """The stored bytes of a state as `to_stored_event` dumps it (class version
         included): sealed, then encoded. The import's fast path builds such states straight
         from each event's fields, with no pydantic event."""
         if self.sealer is not None:
             self.sealer.seal(topic, ident, version, state)
-        return StoredEvent(originator_id=ident, originator_version=version, topic=topic,
-                           state=self.encode_state(state))
+        return self.encode_state(state)
 
     def encode_state(self, state: dict[str, Any]) -> bytes:
         stored = self.transcoder.encode(state)

@@ -13,8 +13,8 @@ both stored and compares them.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Container, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from practice_es.domain.errors import ConcurrentChange
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.transcoding import PydanticMapper
 from practice_es.migration.facts import Unit, presence_key
+from practice_es.migration.recorder_process import DEPTH, RecorderProcess
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -73,10 +74,15 @@ class Streams:
         stream.keys.add(key)
         self._held += 1
 
-    def committed(self) -> None:
-        """After a commit: drop the least recently used streams beyond the capacity."""
+    def committed(self, busy: Container[UUID] = ()) -> None:
+        """After a commit: drop the least recently used streams beyond the capacity, but none
+        of the `busy` ones (their last batch is still being recorded: read back now, they
+        would miss it)."""
         while self._held > self.capacity and len(self._cache) > 1:
-            ident, stream = self._cache.popitem(last=False)
+            ident = next(iter(self._cache))
+            if ident in busy:
+                break  # the rest are as recent; they go after a later batch
+            stream = self._cache.pop(ident)
             self._held -= len(stream.keys)
             self._dropped.add(ident)
 
@@ -98,10 +104,20 @@ class Writer(Protocol):
         """Record the unit's events from `version` + 1 on (in the next flush)."""
 
     def flush(self) -> None:
-        """Commit what was added, in one transaction."""
+        """Commit what was added, in one transaction (perhaps still under way on return:
+        see `busy` and `sync`)."""
+
+    def sync(self) -> None:
+        """Until every flushed batch is committed; the error of one that failed."""
+
+    def close(self) -> None: ...
 
     @property
     def pending(self) -> int: ...
+
+    @property
+    def busy(self) -> Container[UUID]:
+        """The aggregates of the batch still being committed."""
 
 
 @contextmanager
@@ -117,17 +133,17 @@ def committing() -> Iterator[None]:
 
 
 class StateEncoder:
-    """A stored event from an event's fields, exactly as `PydanticMapper.to_stored_event`
-    stores the pydantic event: the state `model_dump` gives (same keys in the same order, the
-    defaults of the fields not given, the class version), then the mapper's own sealing and
-    encoding (`PydanticMapper.stored_event`)."""
+    """An event's topic and stored state from its fields, exactly as
+    `PydanticMapper.to_stored_event` stores the pydantic event: the state `model_dump` gives
+    (same keys in the same order, the defaults of the fields not given, the class version),
+    then the mapper's own sealing and encoding (`PydanticMapper.sealed_state`)."""
 
     def __init__(self, mapper: PydanticMapper) -> None:
         self.mapper = mapper
         self._templates: dict[type[Any], _Template] = {}
 
     def encode(self, event_class: type[Any], ident: UUID, version: int,
-               fields: dict[str, Any], timestamp: datetime) -> StoredEvent:
+               fields: dict[str, Any], timestamp: datetime) -> tuple[str, bytes]:
         topic, names, template, required, class_version = self._template(event_class)
         if tuple(fields) == names:
             # Every field given, in the model's order (as `facts` builds the hot events).
@@ -140,7 +156,7 @@ class StateEncoder:
             state["timestamp"] = timestamp
         if class_version > 1:
             state["class_version"] = class_version
-        return self.mapper.stored_event(topic, ident, version, state)
+        return topic, self.mapper.sealed_state(topic, ident, version, state)
 
     def _template(self, event_class: type[Any]) -> _Template:
         found = self._templates.get(event_class)
@@ -168,17 +184,31 @@ _Template = tuple[str, tuple[str, ...] | None, tuple[tuple[str, Any], ...], froz
 
 class FastWriter:
     """Encodes a batch at flush time: first the data keys of the batch's new clients, in one
-    transaction (sealing would otherwise make one per client), then every event's state."""
+    transaction (sealing would otherwise make one per client), then every event's state.
+    With `use_process`, a second process records each batch while the next is read."""
 
     def __init__(self, ledger: PracticeLedger) -> None:
         self.ledger = ledger
         self.encoder = StateEncoder(ledger.mapper)  # type: ignore[arg-type]
         self._units: list[tuple[Unit, int, datetime]] = []
         self._count = 0
+        self._process: RecorderProcess | None = None
+        self._every_batch = False
+        self._busy: deque[set[UUID]] = deque(maxlen=DEPTH)  # the batches maybe in flight
+
+    def use_process(self, every_batch: bool) -> None:
+        """Record in a second process: as soon as it is up, or (`every_batch`) from the
+        first batch on."""
+        self._process = RecorderProcess(self.ledger.settings)
+        self._every_batch = every_batch
 
     @property
     def pending(self) -> int:
         return self._count
+
+    @property
+    def busy(self) -> Container[UUID]:
+        return set().union(*self._busy)
 
     def add(self, unit: Unit, version: int) -> None:
         self._units.append((unit, version, datetime.now(UTC)))
@@ -188,15 +218,32 @@ class FastWriter:
         if not self._units:
             return
         self._make_keys()
-        events = [
-            self.encoder.encode(change.event_class, unit.aggregate_id, version + offset,
-                                change.fields, now)
+        encode = self.encoder.encode
+        rows = [
+            (unit.aggregate_id, version + offset,
+             *encode(change.event_class, unit.aggregate_id, version + offset, change.fields,
+                     now))
             for unit, version, now in self._units
             for offset, change in enumerate(unit.changes, start=1)
         ]
-        with committing():
-            self.ledger.recorder.insert_events(events)
+        busy = {unit.aggregate_id for unit, _, _ in self._units}
         self._units, self._count = [], 0
+        with committing():
+            if self._process is not None and self._process.ready(wait=self._every_batch):
+                self._process.insert(rows)
+                self._busy.append(busy)
+            else:
+                self.ledger.recorder.insert_events([StoredEvent(*row) for row in rows])
+
+    def sync(self) -> None:
+        if self._process is not None:
+            with committing():
+                self._process.wait()
+        self._busy.clear()
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
 
     def _make_keys(self) -> None:
         create = getattr(getattr(self.ledger, "keys", None), "create_data_keys", None)
@@ -217,6 +264,16 @@ class DomainWriter:
     @property
     def pending(self) -> int:
         return self._count
+
+    @property
+    def busy(self) -> Container[UUID]:
+        return ()  # each flush is committed on return
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
     def add(self, unit: Unit, version: int) -> None:
         changes = list(unit.changes)

@@ -1,0 +1,111 @@
+"""A large import records its batches in a second process: the same events in the same log
+order as recording them itself, its errors reach the import, and it dies with the import (a
+killed import run again ends as a clean run, never racing a batch of the killed one)."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from bench.bench_import import write_generic_export
+from practice_es.migration.mapping import load_preset
+from practice_es.migration.recorder_process import RecorderProcess, Row
+from tests.conftest import count_events
+from tests.integration.test_migration_support import opened, run_import, stored_states
+
+BATCH = 300
+GENERIC = load_preset("generic")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("export")
+    write_generic_export(folder, clients=200, appointments=3000, seed=5)
+    return folder
+
+
+def test_the_second_process_records_what_the_import_itself_would(
+        db_url: str, tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    itself = f"sqlite:///{tmp_path / 'itself.db'}"
+    run_import(itself, export, tmp_path, GENERIC, recorder_process=False, batch_events=BATCH)
+    sent: list[int] = []
+    real_insert = RecorderProcess.insert
+
+    def insert(self: RecorderProcess, rows: Sequence[Row]) -> None:
+        sent.append(len(rows))
+        real_insert(self, rows)
+
+    monkeypatch.setattr(RecorderProcess, "insert", insert)
+
+    summary = run_import(db_url, export, tmp_path, GENERIC, recorder_process=True,
+                         batch_events=BATCH)
+
+    assert summary.events > 10 * BATCH and sum(sent) > summary.events / 2
+    assert stored_states(db_url) == stored_states(itself)  # the same log, in the same order
+
+
+def test_a_batch_the_second_process_cannot_record_is_the_import_s_error(db_url: str) -> None:
+    with opened(db_url) as ledger:
+        ident = uuid4()
+        event = StoredEvent(originator_id=ident, originator_version=1,
+                            topic="practice:Nothing", state=b"{}")
+        ledger.recorder.insert_events([event])
+        process = RecorderProcess(ledger.settings)
+        try:
+            assert process.ready(wait=True)
+            process.insert([(ident, 1, event.topic, event.state)])  # the same id and version
+            with pytest.raises(IntegrityError):
+                process.wait()
+        finally:
+            process.close()
+        assert count_events(db_url) == 1
+
+
+WORKER = """
+import sys
+from pathlib import Path
+from practice_es.application import PracticeLedger
+from practice_es.infrastructure.settings import Settings
+from practice_es.migration.importer import ImportRequest, import_export
+from practice_es.migration.mapping import load_preset
+
+url, export, rejects = sys.argv[1:]
+ledger = PracticeLedger(Settings(db_url=url, actor="process-test"))
+import_export(ledger, ImportRequest(paths=(Path(export),), mapping=load_preset("generic"),
+                                    rejects=Path(rejects), batch_events=300,
+                                    recorder_process=True))
+"""
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_an_import_killed_with_its_second_process_then_run_again_equals_a_clean_run(
+        db_url: str, tmp_path: Path, export: Path, seed: int) -> None:
+    clean = f"sqlite:///{tmp_path / 'clean.db'}"
+    run_import(clean, export, tmp_path, GENERIC, recorder_process=False)
+    total = count_events(clean)
+    chance = random.Random(seed)
+    with opened(db_url) as ledger:  # a quick look at the log while the worker imports
+        worker = subprocess.Popen([sys.executable, "-c", WORKER, db_url, str(export),
+                                   str(tmp_path / "r.csv")], stderr=subprocess.DEVNULL)
+        moment = chance.uniform(0.2, 0.7) * total
+        while worker.poll() is None and (ledger.recorder.max_notification_id() or 0) < moment:
+            time.sleep(0.005)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    partial = count_events(db_url)
+    time.sleep(0.5)
+    assert count_events(db_url) == partial  # the second process died with it
+
+    run_import(db_url, export, tmp_path, GENERIC, recorder_process=True, batch_events=BATCH)
+
+    assert 0 < partial < total
+    assert set(stored_states(db_url)) == set(stored_states(clean))
