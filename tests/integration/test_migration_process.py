@@ -17,6 +17,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from bench.bench_import import write_generic_export
+from practice_es.audit.verify import verify_chain
+from practice_es.infrastructure.chain import as_chained
 from practice_es.migration.mapping import load_preset
 from practice_es.migration.recorder_process import RecorderProcess, Row
 from tests.conftest import count_events
@@ -51,6 +53,10 @@ def test_the_second_process_records_what_the_import_itself_would(
 
     assert summary.events > 10 * BATCH and sum(sent) > summary.events / 2
     assert stored_states(db_url) == stored_states(itself)  # the same log, in the same order
+    for url in (db_url, itself):  # and each chained as the audit expects
+        with opened(url) as ledger:
+            verification = verify_chain(as_chained(ledger.recorder))
+        assert verification.ok and verification.events == summary.events
 
 
 def test_a_batch_the_second_process_cannot_record_is_the_import_s_error(db_url: str) -> None:
@@ -62,7 +68,7 @@ def test_a_batch_the_second_process_cannot_record_is_the_import_s_error(db_url: 
         process = RecorderProcess(ledger.settings)
         try:
             assert process.ready(wait=True)
-            process.insert([(ident, 1, event.topic, event.state)])  # the same id and version
+            process.insert([(ident.bytes, 1, event.topic, event.state)])  # the same id, version
             with pytest.raises(IntegrityError):
                 process.wait()
         finally:

@@ -40,14 +40,20 @@ def chain_link(previous: bytes, position: int, event: StoredEvent) -> bytes:
     """
     ident = event.originator_id
     oid = ident.bytes if isinstance(ident, UUID) else str(ident).encode()
-    topic = event.topic.encode()
+    return link_of(previous, position, event.originator_version, oid, event.topic, event.state)
+
+
+def link_of(previous: bytes, position: int, version: int, oid: bytes, topic: str,
+            state: bytes) -> bytes:
+    """`chain_link` of an event given by its parts (the id as hashed: a UUID's 16 bytes)."""
+    name = topic.encode()
     digest = hashlib.sha256(previous)
-    digest.update(struct.pack(">qqI", position, event.originator_version, len(oid)))
+    digest.update(struct.pack(">qqI", position, version, len(oid)))
     digest.update(oid)
-    digest.update(struct.pack(">I", len(topic)))
-    digest.update(topic)
-    digest.update(struct.pack(">Q", len(event.state)))
-    digest.update(event.state)
+    digest.update(struct.pack(">I", len(name)))
+    digest.update(name)
+    digest.update(struct.pack(">Q", len(state)))
+    digest.update(state)
     return digest.digest()
 
 
@@ -90,6 +96,11 @@ def as_chained(recorder: Any) -> ChainedRecorder:
     return recorder  # type: ignore[no-any-return]
 
 
+# An event as the SQLite recorder stores and hashes it: its id as stored and as hashed, its
+# version, topic and stored state.
+_Row = tuple[str, bytes, int, str, bytes]
+
+
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     """eventsourcing's SQLite recorder, plus a chain row per event in the insert transaction."""
 
@@ -106,9 +117,23 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
-        if not stored_events:
+        return self._record(c, [
+            (s.originator_id.hex, s.originator_id.bytes, s.originator_version, s.topic, s.state)
+            if isinstance(s.originator_id, UUID) else
+            (s.originator_id, s.originator_id.encode(), s.originator_version, s.topic, s.state)
+            for s in stored_events])
+
+    def insert_rows(self, rows: Sequence[tuple[bytes, int, str, bytes]]) -> list[int]:
+        """`insert_events` of events given as (UUID's 16 bytes, version, topic, stored state),
+        what a large import sends: no object per event to make."""
+        with self.datastore.transaction(commit=True) as c:
+            return self._record(c, [(oid.hex(), oid, version, topic, state)
+                                    for oid, version, topic, state in rows])
+
+    def _record(self, c: SQLiteCursor, rows: Sequence[_Row]) -> list[int]:
+        if not rows:
             return []
-        positions = self._insert_rows(c, stored_events)
+        positions = self._insert_rows(c, rows)
         # Read the last link after inserting: the write lock is held from the first INSERT,
         # so no other writer can append between this read and the commit.
         c.execute(f"SELECT position, link FROM {self.chain_table_name} "
@@ -119,29 +144,28 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 f"the event chain already covers position {positions[0]}: rows were deleted "
                 "from the log; run `practice audit verify`")
         previous = bytes(last["link"]) if last is not None else GENESIS
-        c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?, ?)",
-                      chain_rows(previous, positions, stored_events))
+        links = []
+        for position, (_, oid, version, topic, state) in zip(positions, rows, strict=True):
+            previous = link_of(previous, position, version, oid, topic, state)
+            links.append((position, previous))
+        c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?, ?)", links)
         return positions
 
-    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _insert_rows(self, c: SQLiteCursor, rows: Sequence[_Row]) -> list[int]:
         """Insert the events with one `executemany` (eventsourcing's recorder makes one
         `execute` per event, to read each rowid) and work their rowids out: with no
         AUTOINCREMENT each new row gets the largest rowid + 1, and the write lock taken by the
         first INSERT keeps other writers out until the commit, so the rowids run without a gap
         up to last_insert_rowid(). The first event's own rowid confirms it."""
-        c.executemany(self.insert_events_statement, [
-            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-             s.originator_version, s.topic, s.state)
-            for s in stored_events])
-        first = stored_events[0]
-        ident = first.originator_id
+        c.executemany(self.insert_events_statement,
+                      [(key, version, topic, state) for key, _, version, topic, state in rows])
+        key, _, version, _, _ = rows[0]
         c.execute(f"SELECT last_insert_rowid(), rowid FROM {self.events_table_name} "
-                  "WHERE originator_id = ? AND originator_version = ?",
-                  (ident.hex if isinstance(ident, UUID) else ident, first.originator_version))
+                  "WHERE originator_id = ? AND originator_version = ?", (key, version))
         last, start = c.fetchone()
-        if last - start + 1 != len(stored_events):
+        if last - start + 1 != len(rows):
             raise PersistenceError(f"the log's rowids {start}..{last} are not one per event "
-                                   f"of the {len(stored_events)} just inserted")
+                                   f"of the {len(rows)} just inserted")
         return list(range(start, last + 1))
 
     def chain_head(self) -> tuple[int, bytes]:

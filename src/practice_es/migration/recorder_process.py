@@ -33,7 +33,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 if TYPE_CHECKING:
     from practice_es.infrastructure.settings import Settings
 
-Row = tuple[UUID, int, str, bytes]  # an event to store: id, version, topic, stored state
+Row = tuple[bytes, int, str, bytes]  # an event to store: id (16 bytes), version, topic, state
 _HEADER = struct.Struct(">Q")
 DEPTH = 2  # batches sent and not yet committed: the child always has the next one at hand
 _READY = "ready"
@@ -108,9 +108,7 @@ class RecorderProcess:
         batches sent before are still being recorded."""
         while self._sent >= DEPTH:
             self._acknowledged()
-        data = pickle.dumps([(ident.bytes, version, topic, state)
-                             for ident, version, topic, state in rows],
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
         self._outbox.put(_HEADER.pack(len(data)) + data)
         self._sent += 1
 
@@ -177,14 +175,22 @@ def serve() -> None:
                 return
             if failed is None:  # after a failed batch, none: the store keeps a prefix
                 try:
-                    ledger.recorder.insert_events([
-                        StoredEvent(originator_id=UUID(bytes=i), originator_version=v,
-                                    topic=t, state=s) for i, v, t, s in rows])
+                    insert_rows(ledger.recorder, rows)
                 except Exception as error:  # every error goes back to the parent
                     failed = _portable(error)
             send(stdout, failed)
     finally:
         ledger.close()
+
+
+def insert_rows(recorder: Any, rows: Sequence[Row]) -> None:
+    """Record events given as (UUID's 16 bytes, version, topic, stored state): as they are
+    where the recorder takes them so (SQLite), else as stored events."""
+    if hasattr(recorder, "insert_rows"):
+        recorder.insert_rows(rows)
+    else:
+        recorder.insert_events([StoredEvent(originator_id=UUID(bytes=i), originator_version=v,
+                                            topic=t, state=s) for i, v, t, s in rows])
 
 
 def _die_with(parent: int) -> None:

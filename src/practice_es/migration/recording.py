@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from practice_es.domain.client import Client
@@ -29,7 +29,7 @@ from practice_es.domain.errors import ConcurrentChange
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.transcoding import PydanticMapper
 from practice_es.migration.facts import Unit, presence_key
-from practice_es.migration.recorder_process import DEPTH, RecorderProcess
+from practice_es.migration.recorder_process import DEPTH, RecorderProcess, Row, insert_rows
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -219,13 +219,13 @@ class FastWriter:
             return
         self._make_keys()
         encode = self.encoder.encode
-        rows = [
-            (unit.aggregate_id, version + offset,
-             *encode(change.event_class, unit.aggregate_id, version + offset, change.fields,
-                     now))
-            for unit, version, now in self._units
-            for offset, change in enumerate(unit.changes, start=1)
-        ]
+        rows: list[Row] = []
+        for unit, version, now in self._units:
+            ident = unit.aggregate_id
+            oid = ident.bytes
+            rows += ((oid, version + offset,
+                      *encode(change.event_class, ident, version + offset, change.fields, now))
+                     for offset, change in enumerate(unit.changes, start=1))
         busy = {unit.aggregate_id for unit, _, _ in self._units}
         self._units, self._count = [], 0
         with committing():
@@ -233,7 +233,7 @@ class FastWriter:
                 self._process.insert(rows)
                 self._busy.append(busy)
             else:
-                self.ledger.recorder.insert_events([StoredEvent(*row) for row in rows])
+                insert_rows(self.ledger.recorder, rows)
 
     def sync(self) -> None:
         if self._process is not None:
