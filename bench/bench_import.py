@@ -2,6 +2,7 @@
 
     python -m bench.bench_import              # 1,000,000 appointment rows, 50,000 clients
     python -m bench.bench_import --scale 0.1  # a tenth of that, for a quick run
+    python -m bench.bench_import --scale 0.1 --repeat 3 --second-process off
 
 Prints rows per second, the peak RSS of the import, and the ratio of its time to inserting the
 same events (same count, same ids and versions in the same order, the same bytes per topic
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
+import resource
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -28,6 +32,7 @@ from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.migration.importer import ImportRequest, import_export
 from practice_es.migration.mapping import load_preset
+from practice_es.migration.recorder_process import RecorderProcess
 
 CLIENT_HEADER = ("Client ID", "First Name", "Last Name", "Date of Birth", "Email",
                  "Mobile Phone", "Referral Source", "Referred By", "Health Conditions",
@@ -80,11 +85,14 @@ def write_generic_export(folder: Path, clients: int, appointments: int, seed: in
 
 
 class Stopwatch:
-    """Time spent inside one method of one object (where an import's time goes)."""
+    """Time spent inside one method of one object or class (where an import's time goes),
+    until `stop`."""
 
     def __init__(self, owner: Any, name: str) -> None:
         self.seconds = 0.0
-        real = getattr(owner, name)
+        self.calls = 0
+        self.owner, self.name = owner, name
+        real = self.real = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
@@ -92,27 +100,52 @@ class Stopwatch:
                 return real(*args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - start
+                self.calls += 1
 
         setattr(owner, name, timed)
 
+    def stop(self) -> None:
+        setattr(self.owner, self.name, self.real)
 
-def measure_import(export: Path, db: Path) -> tuple[float, int, dict[str, Any]]:
+
+def measure_import(export: Path, db: Path,
+                   recorder_process: bool | None = None) -> tuple[float, int, dict[str, Any]]:
     """Seconds, rows read, and the summary's counts of one import into a fresh ledger, with
-    the time spent sealing personal fields and in the recorder (insert + audit chain)."""
+    the time spent sealing personal fields, in the recorder (insert + audit chain) in this
+    process, and waiting for the second process that records the batches (when it does)."""
     ledger = PracticeLedger(Settings(db_url=f"sqlite:///{db}", actor="bench"))
     request = ImportRequest(paths=(export,), mapping=load_preset("generic"),
-                            rejects=export / "rejects.csv")
+                            rejects=export / "rejects.csv", recorder_process=recorder_process)
     sealer = getattr(ledger.mapper, "sealer", None)
     sealing = Stopwatch(sealer, "seal") if sealer is not None else None
-    inserting = Stopwatch(ledger.recorder, "insert_events")
+    inserting = Stopwatch(ledger.recorder, "insert_rows")
+    waiting = Stopwatch(RecorderProcess, "_acknowledged")
+    sending = Stopwatch(RecorderProcess, "insert")
+    cpu = _cpu_seconds()
     start = time.perf_counter()
-    summary = import_export(ledger, request)
+    try:
+        summary = import_export(ledger, request)
+    finally:
+        for watch in (waiting, sending, inserting):
+            watch.stop()
     seconds = time.perf_counter() - start
+    cpu_self, cpu_child = (after - before for after, before in zip(_cpu_seconds(), cpu,
+                                                                   strict=True))
     ledger.close()
     return seconds, summary.rows, {
         "events": summary.events, "clients": summary.clients, "visits": summary.visits,
         "rejected": summary.rejected, "sealing_s": round(sealing.seconds, 1) if sealing else 0,
-        "recorder_insert_s": round(inserting.seconds, 1)}
+        "recorder_insert_s": round(inserting.seconds, 1),
+        "second_process_batches": sending.calls,
+        "waiting_for_it_s": round(waiting.seconds, 1),
+        "cpu_s": round(cpu_self, 1), "second_process_cpu_s": round(cpu_child, 1)}
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds of this process, and of its children waited for (the second process)."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                           resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def catch_up_seconds(db: Path) -> float:
@@ -149,6 +182,8 @@ def event_shapes(db: Path) -> tuple[list[tuple[str, int, str]], dict[str, bytes]
 def raw_insert_seconds(folder: Path, keys: list[tuple[str, int, str]],
                        states: dict[str, bytes]) -> float:
     """The same events through raw sqlite3, in one transaction, into the ledger's schema."""
+    for old in folder.glob("raw.db*"):
+        old.unlink()  # a fresh file each time
     conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
@@ -170,26 +205,49 @@ def raw_insert_seconds(folder: Path, keys: list[tuple[str, int, str]],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="Imports (each with its own raw baseline); medians are printed.")
+    parser.add_argument("--second-process", choices=SECOND_PROCESS, default="auto",
+                        help="Record in a second process: when a core is spare (auto), or not.")
     parser.add_argument("--catch-up", action="store_true",
                         help="Also time catching the read models up afterwards.")
     args = parser.parse_args()
     clients, appointments = int(50_000 * args.scale), int(1_000_000 * args.scale)
+    runs: list[tuple[float, float, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_generic_export(folder / "export", clients, appointments)
         before = peak_rss_mb()
-        seconds, rows, counts = measure_import(folder / "export", folder / "ledger.db")
+        for n in range(args.repeat):
+            db = folder / f"ledger-{n}.db"
+            load = os.getloadavg()[0]
+            seconds, rows, counts = measure_import(folder / "export", db,
+                                                   SECOND_PROCESS[args.second_process])
+            keys, states = event_shapes(db)
+            raw = raw_insert_seconds(folder, keys, states)
+            print(f"run {n + 1}: import {seconds:.1f} s, raw {raw:.2f} s, ratio "
+                  f"{seconds / raw:.2f}, load {load:.1f}, {counts}", flush=True)
+            runs.append((seconds, raw, counts))
+            if n < args.repeat - 1:
+                for path in folder.glob(f"ledger-{n}.db*"):
+                    path.unlink()
         rss = peak_rss_mb()
-        keys, states = event_shapes(folder / "ledger.db")
-        raw = raw_insert_seconds(folder, keys, states)
-        catch_up = catch_up_seconds(folder / "ledger.db") if args.catch_up else None
+        child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        catch_up = catch_up_seconds(db) if args.catch_up else None
+    seconds, raw, ratio = (statistics.median(values) for values in zip(
+        *((s, r, s / r) for s, r, _ in runs), strict=True))
     print(f"export: {clients:,} clients, {appointments:,} appointment rows ({rows:,} rows)")
-    print(f"import: {seconds:.1f} s, {rows / seconds:,.0f} rows/s, {counts}")
-    print(f"peak RSS: {rss:.0f} MB (before the import: {before:.0f} MB)")
-    print(f"raw sqlite3, same {len(keys):,} events in one transaction: {raw:.1f} s")
-    print(f"ratio import / raw insert: {seconds / raw:.2f} (target: at most 3)")
+    print(f"import (median of {len(runs)}): {seconds:.1f} s, {rows / seconds:,.0f} rows/s")
+    print(f"peak RSS: {rss:.0f} MB (before the import: {before:.0f} MB; the second process: "
+          f"{child_rss:.0f} MB)")
+    print(f"raw sqlite3, same {len(keys):,} events in one transaction (median): {raw:.2f} s")
+    print(f"ratio import / raw insert (median of the runs' ratios): {ratio:.2f} (target: at "
+          f"most 3); load average now {os.getloadavg()[0]:.1f}")
     if catch_up is not None:
         print(f"read models caught up afterwards: {catch_up:.1f} s (not in the ratio)")
+
+
+SECOND_PROCESS = {"auto": None, "on": True, "off": False}
 
 
 if __name__ == "__main__":
