@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification, PersistenceError, StoredEven
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 GENESIS = hashlib.sha256(b"practice-es event chain v1").digest()  # the link before position 1
+BULK_CHECKPOINT_PAGES, DEFAULT_CHECKPOINT_PAGES = 20_000, 1000
 
 RECORDER_TOPICS = {
     "sqlite": "practice_es.infrastructure.chain:ChainedSQLiteRecorder",
@@ -125,10 +126,23 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def insert_rows(self, rows: Sequence[tuple[bytes, int, str, bytes]]) -> list[int]:
         """`insert_events` of events given as (UUID's 16 bytes, version, topic, stored state),
-        what a large import sends: no object per event to make."""
+        what a large import sends: no object per event to make.
+
+        A bulk insert, one batch after another: the write-ahead log is checkpointed every
+        80 MB rather than every 4 MB (each checkpoint copies the index pages the batches
+        touched into the database and syncs it: SQLite's default made a tenth of an import);
+        `end_bulk` checkpoints the rest."""
         with self.datastore.transaction(commit=True) as c:
+            c.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
             return self._record(c, [(oid.hex(), oid, version, topic, state)
                                     for oid, version, topic, state in rows])
+
+    def end_bulk(self) -> None:
+        """After `insert_rows`: SQLite's usual checkpoints again, and the log checkpointed."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {DEFAULT_CHECKPOINT_PAGES}")
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _record(self, c: SQLiteCursor, rows: Sequence[_Row]) -> list[int]:
         if not rows:

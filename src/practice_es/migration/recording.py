@@ -240,6 +240,9 @@ class FastWriter:
             with committing():
                 self._process.wait()
         self._busy.clear()
+        end_bulk = getattr(self.ledger.recorder, "end_bulk", None)
+        if end_bulk is not None:  # (the second process's ends as it closes the ledger)
+            end_bulk()
 
     def close(self) -> None:
         if self._process is not None:
