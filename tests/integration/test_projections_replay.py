@@ -96,6 +96,7 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
     runner = ProjectionRunner(ledger, all_projections())
     try:
         kept_up = read_models(runner)
+        monkeypatch.setenv(parallel.PROCESSES, "2")
         monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # two processes even for a few events
         monkeypatch.setattr(parallel, "_idle_core", lambda: True)  # and on a busy machine
         started = []
@@ -116,6 +117,7 @@ def test_the_rebuild_finishes_what_a_dead_second_process_left(
     runner = ProjectionRunner(ledger, all_projections())
     try:
         kept_up = read_models(runner)
+        monkeypatch.setenv(parallel.PROCESSES, "2")
         monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
         monkeypatch.setattr(parallel, "_idle_core", lambda: True)
         monkeypatch.setattr(parallel, "_start", lambda settings, projections: subprocess.Popen(

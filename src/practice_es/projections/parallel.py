@@ -4,8 +4,12 @@ the write lock and taking turns only to write (runner.py, `optimistic`).
 
 Each process reads and decodes the events its own group needs; a page's rows and position are
 committed together as always, so a child that dies (or is killed) leaves its projections at a
-page boundary and this process simply catches them up after it, itself. Worth it only for a
-long replay: the child pays half a second of start-up.
+page boundary and this process simply catches them up after it, itself.
+
+Off unless asked for (PRACTICE_REBUILD_PROCESSES=2), and then only for a long replay with a
+core to spare: on the shared 2-core machine it was measured slower than one process (1M
+events: 67-80 s against 63-71 s; a third more CPU, as both decode every event the timeline
+reads and take turns on the write lock). It is kept for a machine with real idle cores.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from practice_es.infrastructure.settings import Settings
     from practice_es.projections.runner import Progress, ProjectionRunner
 
+PROCESSES = "PRACTICE_REBUILD_PROCESSES"  # "2": rebuild in two processes when worth it
 PARALLEL_FROM = 50_000  # events to replay before a second process is worth its start-up
 IDLE_MARGIN = 0.5  # the load average (ours included) must stay this far below the cores
 
@@ -47,8 +52,8 @@ def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
 
 
 def _worth_it(runner: ProjectionRunner, chosen: Sequence[Projection], head: int) -> bool:
-    return (runner.own_database and runner.keep is None and len(chosen) > 1
-            and head >= PARALLEL_FROM and _idle_core())
+    return (os.environ.get(PROCESSES) == "2" and runner.own_database and runner.keep is None
+            and len(chosen) > 1 and head >= PARALLEL_FROM and _idle_core())
 
 
 def _idle_core() -> bool:
