@@ -198,8 +198,8 @@ class KeyStore:
         with self._transaction(commit=True) as c:
             c.executemany(self._sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
                                     "VALUES (?, ?) ON CONFLICT DO NOTHING"), rows)
-        for owner in missing:  # read back: a key made at the same moment elsewhere wins
-            self.data_key(owner, create=False)
+        # Read back (a key made at the same moment elsewhere wins), 500 a query.
+        self.load_data_keys(missing)
 
     def load_data_keys(self, owners: Sequence[UUID], chunk: int = 500) -> None:
         """Read many owners' data keys into the cache, `chunk` per query (a rebuild opens

@@ -160,9 +160,10 @@ class Sealer:
             raise erased_refusal(owner)
         for path in filled:
             _pop(container, path)
-        sealed = seal(key, orjson.dumps(filled), _aad(ident, version, topic))
-        container[_SEALED] = {"o": str(owner), "f": list(filled),
-                              "d": b64encode(sealed).decode("ascii")}
+        ident_text = str(ident)  # (once: most events are their owner's own)
+        sealed = seal(key, orjson.dumps(filled), _aad(ident_text, version, topic))
+        container[_SEALED] = {"o": ident_text if owner is ident else str(owner),
+                              "f": list(filled), "d": b64encode(sealed).decode("ascii")}
 
     def open(self, topic: str, ident: UUID, version: int, state: dict[str, Any]) -> None:
         """Put the personal fields back: as sealed, or erasure markers if the key is gone."""
@@ -205,7 +206,7 @@ def _target(topic: str, state: dict[str, Any]) -> tuple[dict[str, Any], tuple[st
     return state, paths, resolve_topic(topic) if paths else None
 
 
-def _aad(ident: UUID, version: int, topic: str) -> bytes:
+def _aad(ident: UUID | str, version: int, topic: str) -> bytes:
     return f"{ident}|{version}|{topic}".encode()
 
 
