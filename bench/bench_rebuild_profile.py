@@ -3,6 +3,7 @@
     python -m bench.bench_rebuild_profile --events 100000          # build (cached) + measure
     python -m bench.bench_rebuild_profile --events 1000000 --repeats 2
     python -m bench.bench_rebuild_profile --events 100000 --profile out.svg   # py-spy
+    python -m bench.bench_rebuild_profile --events 100000 --postgres postgresql+psycopg://u@h/db
 
 The ledger is built once and kept in --cache (default /tmp/practice-rebuild-bench):
 - `--source demo` (default): `practice demo --clients 2000` (a realistic practice: intakes,
@@ -43,8 +44,10 @@ _RENAMED = uuid.UUID("6f1c0b52-5d55-4d0e-9a52-7c1c3f0f6a11")
 _OWN_KEYS = ("practice:Client.", "practice:Referral.ReferralReceived")
 
 
-def _ledger(path: Path) -> PracticeLedger:
-    return PracticeLedger(Settings(db_url=f"sqlite:///{path}", actor="bench"))
+def _ledger(where: Path | str) -> PracticeLedger:
+    """The ledger in a SQLite file (a path) or at a store URL."""
+    url = where if isinstance(where, str) else f"sqlite:///{where}"
+    return PracticeLedger(Settings(db_url=url, actor="bench"))
 
 
 def seed_ledger(folder: Path) -> Path:
@@ -116,9 +119,9 @@ def copies(template: list[Any], events: int) -> Iterator[Any]:
         copy += 1
 
 
-def grow(seed: Path, path: Path, events: int) -> None:
+def grow(seed: Path, where: Path | str, events: int) -> None:
     template = seed_events(seed)
-    ledger = _ledger(path)
+    ledger = _ledger(where)
     batch: list[Any] = []
     for event in copies(template, events):
         batch.append(event)
@@ -173,16 +176,40 @@ def ledger_file(source: str, events: int) -> Path:
     return path
 
 
-def rebuild_command(path: Path) -> list[str]:
+def postgres_ledger(base: str, events: int) -> str:
+    """The demo ledger of `events` events in a new schema of the PostgreSQL at `base`."""
+    schema = f"practice_rebuild_bench_{os.getpid()}"
+    with _admin(base) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{base.split('?')[0]}?schema={schema}"
+    started = time.perf_counter()
+    grow(seed_ledger(CACHE), url, events)
+    print(f"built {events:,} events in schema {schema} in {time.perf_counter() - started:.0f} s")
+    return url
+
+
+def drop_schema(url: str) -> None:
+    with _admin(url) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{url.rsplit("schema=", 1)[1]}" CASCADE')
+
+
+def _admin(url: str) -> Any:
+    import psycopg
+
+    plain = url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(plain, autocommit=True)
+
+
+def rebuild_command(where: Path | str) -> list[str]:
     practice = str(Path(sys.executable).with_name("practice"))
-    return [practice, "--db", f"sqlite:///{path}", "--actor", "bench", "projections",
-            "rebuild"]
+    url = where if isinstance(where, str) else f"sqlite:///{where}"
+    return [practice, "--db", url, "--actor", "bench", "projections", "rebuild"]
 
 
-def measure(path: Path) -> tuple[float, float, float]:
+def measure(where: Path | str) -> tuple[float, float, float]:
     """Seconds, CPU seconds (user + system: what the shared machine's load does not blur)
     and peak RSS (MB) of one `practice projections rebuild` process."""
-    command = ["/usr/bin/time", "-v", *rebuild_command(path)]
+    command = ["/usr/bin/time", "-v", *rebuild_command(where)]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
@@ -219,15 +246,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile", metavar="FILE", help="py-spy flamegraph (.svg), speedscope "
                         "(.json) or collapsed stacks (.txt) of one rebuild instead of timing it")
+    parser.add_argument("--postgres", metavar="URL", help="build the demo ledger in a new "
+                        "schema there, measure, drop it (postgresql+psycopg://user@host/db)")
     args = parser.parse_args()
+    if args.postgres:
+        url = postgres_ledger(args.postgres, args.events)
+        try:
+            report(url, args.events, args.repeats)
+        finally:
+            drop_schema(url)
+        return
     path = ledger_file(args.source, args.events)
-    count = events_in(path)
     if args.profile:
         profile(path, args.profile)
         return
-    print(f"{count:,} events in {path}; load average {os.getloadavg()[0]:.1f}")
-    for _ in range(args.repeats):
-        seconds, cpu, rss = measure(path)
+    report(path, events_in(path), args.repeats)
+
+
+def report(where: Path | str, count: int, repeats: int) -> None:
+    print(f"{count:,} events in {where}; load average {os.getloadavg()[0]:.1f}")
+    for _ in range(repeats):
+        seconds, cpu, rss = measure(where)
         print(f"rebuild: {seconds:6.1f} s  {count / seconds:9,.0f} events/s  "
               f"cpu {cpu:6.1f} s  peak RSS {rss:5.0f} MB  "
               f"(load average {os.getloadavg()[0]:.1f})")

@@ -135,9 +135,9 @@ class ProjectionRunner:
             name=projection.name, version=projection.version, position=0))
 
     def rebuild(self, names: Sequence[str] = (), progress: Progress | None = None) -> int:
-        """Empty the named projections (all if none named) and replay the log into them:
-        their secondary indexes left out until the rows are written, in two processes when
-        there is enough to replay (parallel.py)."""
+        """Empty the named projections (all if none named) and replay the log into them,
+        their secondary indexes left out until the rows are written (indexes.py); in two
+        processes if asked for (parallel.py)."""
         from practice_es.projections.parallel import replay
 
         self.ensure()
