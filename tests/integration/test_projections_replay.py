@@ -46,9 +46,11 @@ def practice(db_url: str, key: str | None = None) -> PracticeLedger:
     return ledger
 
 
-@pytest.fixture(params=["plain", "encrypted"])
+@pytest.fixture
 def ledger(request: pytest.FixtureRequest, db_url: str) -> Iterator[PracticeLedger]:
-    key = base64.b64encode(os.urandom(32)).decode() if request.param == "encrypted" else None
+    """The practice, in clear or encrypted at rest (`indirect` parametrisation)."""
+    encrypted = getattr(request, "param", "plain") == "encrypted"
+    key = base64.b64encode(os.urandom(32)).decode() if encrypted else None
     app = practice(db_url, key)
     try:
         yield app
@@ -72,6 +74,10 @@ def every_index(runner: ProjectionRunner) -> set[str]:
             for i in t.indexes}
 
 
+BOTH = pytest.mark.parametrize("ledger", ["plain", "encrypted"], indirect=True)
+
+
+@BOTH
 def test_fast_decoding_makes_exactly_the_mappers_events(ledger: PracticeLedger) -> None:
     runner = ProjectionRunner(ledger, all_projections())
     try:
@@ -91,6 +97,7 @@ def test_fast_decoding_makes_exactly_the_mappers_events(ledger: PracticeLedger) 
         runner.close()
 
 
+@BOTH
 def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = ProjectionRunner(ledger, all_projections())
