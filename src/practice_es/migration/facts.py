@@ -24,6 +24,7 @@ from practice_es.migration.rows import Appointment, HistoryRow, ProgramRow
 
 NO_ASSESSMENT = UUID(int=0)  # a migrated program cites no assessment: the export has none
 UNSTATED_PHASE = "unstated"
+CREATED = "created"  # the presence key of an aggregate's first event
 _VISIT_EVENTS = (Client.VisitScheduled, Client.VisitRescheduled, Client.VisitCancelled,
                  Client.VisitMissed, Client.VisitCompleted)
 
@@ -52,7 +53,7 @@ class Unit(NamedTuple):
 def presence_key(event_class: type[Any], fields: Mapping[str, Any]) -> Hashable:
     """What makes a recorded fact the same fact on a re-run (None: not one we look for)."""
     if event_class in (Client.IntakeRecorded, ProgramOfCare.ProgramRecommended):
-        return "created"
+        return CREATED
     if event_class in _VISIT_EVENTS:
         visit_id: UUID = fields["visit_id"]
         return visit_id.bytes

@@ -28,13 +28,14 @@ from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.transcoding import PydanticMapper
-from practice_es.migration.facts import Unit, presence_key
+from practice_es.migration.facts import CREATED, Unit, presence_key
 from practice_es.migration.recorder_process import DEPTH, RecorderProcess, Row, insert_rows
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 CAPACITY = 250_000  # recorded facts kept in memory; past that, committed streams are dropped
+_CREATED_ONLY = frozenset({CREATED})
 _ENVELOPE = ("originator_id", "originator_version")
 
 
@@ -48,14 +49,16 @@ class Stream:
 
 class Streams:
     """An LRU cache over the store: a stream dropped after its events were committed is read
-    back from the store when touched again, so memory stays flat however long the export."""
+    back from the store when touched again, so memory stays flat however long the export.
+    One that held no fact but its creation is kept as its version: nothing to read back
+    (a client's intake is recorded long before its visits, and is the oldest stream)."""
 
     def __init__(self, ledger: PracticeLedger, capacity: int = CAPACITY) -> None:
         self.ledger = ledger
         self.capacity = capacity
         self._cache: OrderedDict[UUID, Stream] = OrderedDict()
         self._held = 0
-        self._dropped: set[UUID] = set()
+        self._dropped: dict[UUID, int | None] = {}  # the version of a created-only one
         self._store_was_empty = not ledger.recorder.max_notification_id()
 
     def get(self, ident: UUID) -> Stream:
@@ -84,11 +87,14 @@ class Streams:
                 break  # the rest are as recent; they go after a later batch
             stream = self._cache.pop(ident)
             self._held -= len(stream.keys)
-            self._dropped.add(ident)
+            self._dropped[ident] = stream.version if stream.keys == _CREATED_ONLY else None
 
     def _load(self, ident: UUID) -> Stream:
-        if self._store_was_empty and ident not in self._dropped:
-            return Stream()  # nothing was in the ledger, and this run has committed none of it
+        if ident not in self._dropped:
+            if self._store_was_empty:
+                return Stream()  # nothing was in the ledger, and this run committed none of it
+        elif (version := self._dropped[ident]) is not None:
+            return Stream(version, set(_CREATED_ONLY))
         stream = Stream()
         for stored in self.ledger.recorder.select_events(ident):
             event = self.ledger.mapper.to_domain_event(stored)
