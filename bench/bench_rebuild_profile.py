@@ -30,6 +30,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -122,13 +123,8 @@ def copies(template: list[Any], events: int) -> Iterator[Any]:
 def grow(seed: Path, where: Path | str, events: int) -> None:
     template = seed_events(seed)
     ledger = _ledger(where)
-    batch: list[Any] = []
-    for event in copies(template, events):
-        batch.append(event)
-        if len(batch) == BATCH:
-            _insert_batch(ledger, batch)
-            batch = []
-    if batch:
+    stream = copies(template, events)
+    while batch := list(islice(stream, BATCH)):
         _insert_batch(ledger, batch)
     ledger.close()
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,12 +27,20 @@ from practice_es.projections.runner import ProjectionRunner
 ON = datetime.fromisoformat("2026-11-27T12:00+00:00")
 
 
+@contextmanager
+def runner_of(ledger: PracticeLedger) -> Iterator[ProjectionRunner]:
+    runner = ProjectionRunner(ledger, all_projections())
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
 def practice(db_url: str, key: str | None = None) -> PracticeLedger:
     """A small demo practice (every kind of event), one entry corrected, then its client
     erased; read models kept up as it went."""
     ledger = PracticeLedger(Settings(db_url=db_url, actor="t", cipher_key=key))
-    runner = ProjectionRunner(ledger, all_projections())
-    try:
+    with runner_of(ledger) as runner:
         record_demo(ledger, runner, clients=12, seed=3)
         completed = next(n for n in ledger.recorder.select_notifications(1, 10**6)
                          if n.topic == Client.VisitCompleted.TOPIC)
@@ -41,8 +50,6 @@ def practice(db_url: str, key: str | None = None) -> PracticeLedger:
         runner.catch_up()  # the entry kept up shows the correction before the erasure
         ledger.erase_client(completed.originator_id, reason="asked", on=ON)
         runner.catch_up()
-    finally:
-        runner.close()
     return ledger
 
 
@@ -74,13 +81,19 @@ def every_index(runner: ProjectionRunner) -> set[str]:
             for i in t.indexes}
 
 
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rebuild in two processes, even for a few events and on a busy machine."""
+    monkeypatch.setenv(parallel.PROCESSES, "2")
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(parallel, "_idle_core", lambda: True)
+
+
 BOTH = pytest.mark.parametrize("ledger", ["plain", "encrypted"], indirect=True)
 
 
 @BOTH
 def test_fast_decoding_makes_exactly_the_mappers_events(ledger: PracticeLedger) -> None:
-    runner = ProjectionRunner(ledger, all_projections())
-    try:
+    with runner_of(ledger) as runner:
         head = ledger.recorder.max_notification_id()
         raw = runner.reader.page(0, head, head)
         fast = runner.decoder.decode_page(raw)
@@ -93,19 +106,14 @@ def test_fast_decoding_makes_exactly_the_mappers_events(ledger: PracticeLedger) 
             assert mine.model_fields_set == theirs.model_fields_set
             assert {k: type(v) for k, v in vars(mine).items()} == {
                 k: type(v) for k, v in vars(theirs).items()}
-    finally:
-        runner.close()
 
 
 @BOTH
 def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
-    runner = ProjectionRunner(ledger, all_projections())
-    try:
+    with runner_of(ledger) as runner:
         kept_up = read_models(runner)
-        monkeypatch.setenv(parallel.PROCESSES, "2")
-        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # two processes even for a few events
-        monkeypatch.setattr(parallel, "_idle_core", lambda: True)  # and on a busy machine
+        two_processes(monkeypatch)
         started = []
         start = parallel._start
         monkeypatch.setattr(parallel, "_start", lambda *args: started.append(start(*args))
@@ -115,30 +123,22 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         assert replayed == ledger.recorder.max_notification_id()
         assert read_models(runner) == kept_up
         assert every_index(runner) <= index_names(runner)
-    finally:
-        runner.close()
 
 
 def test_the_rebuild_finishes_what_a_dead_second_process_left(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
-    runner = ProjectionRunner(ledger, all_projections())
-    try:
+    with runner_of(ledger) as runner:
         kept_up = read_models(runner)
-        monkeypatch.setenv(parallel.PROCESSES, "2")
-        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)
-        monkeypatch.setattr(parallel, "_idle_core", lambda: True)
+        two_processes(monkeypatch)
         monkeypatch.setattr(parallel, "_start", lambda settings, projections: subprocess.Popen(
             [sys.executable, "-c", "raise SystemExit(1)"]))  # dies before doing anything
         runner.rebuild()
         assert read_models(runner) == kept_up
-    finally:
-        runner.close()
 
 
 def test_indexes_a_dead_rebuild_left_out_are_built_by_the_next_runner(
         ledger: PracticeLedger) -> None:
-    runner = ProjectionRunner(ledger, all_projections())
-    try:
+    with runner_of(ledger) as runner:
         kept_up = read_models(runner)
         left_out = indexes.deferrable(list(runner.projections.values()))
         assert {str(i.name) for i in left_out} == every_index(runner) - {
@@ -146,15 +146,10 @@ def test_indexes_a_dead_rebuild_left_out_are_built_by_the_next_runner(
         with runner.transaction() as conn:  # as a rebuild killed half-way leaves them
             indexes.drop(conn, left_out)
         assert not {str(i.name) for i in left_out} & index_names(runner)
-    finally:
-        runner.close()
-    again = ProjectionRunner(ledger, all_projections())
-    try:
+    with runner_of(ledger) as again:
         again.catch_up()
         assert every_index(again) <= index_names(again)
         assert read_models(again) == kept_up
-    finally:
-        again.close()
 
 
 def test_a_page_worked_out_while_another_process_applied_it_is_worked_out_again(
