@@ -22,6 +22,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 GENESIS = hashlib.sha256(b"practice-es event chain v1").digest()  # the link before position 1
 BULK_CHECKPOINT_PAGES, DEFAULT_CHECKPOINT_PAGES = 20_000, 1000
+LINK_SIZE = len(GENESIS)  # a sha256 digest
 
 RECORDER_TOPICS = {
     "sqlite": "practice_es.infrastructure.chain:ChainedSQLiteRecorder",
@@ -166,8 +167,13 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         links = []
         for position, (_, oid, version, topic, state) in zip(positions, rows, strict=True):
             previous = link_of(previous, position, version, oid, topic, state)
-            links.append((position, previous))
-        c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?, ?)", links)
+            links.append(previous)
+        # The positions run without a gap (see `_insert_rows`): one statement cuts the links
+        # out of one blob, rather than an `executemany` binding each (half the CPU).
+        c.execute(f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
+                  f"WHERE i + 1 < ?3) INSERT INTO {self.chain_table_name} (position, link) "
+                  f"SELECT ?1 + i, substr(?2, i * {LINK_SIZE} + 1, {LINK_SIZE}) FROM n",
+                  (positions[0], b"".join(links), len(links)))
         return positions
 
     def _insert_rows(self, c: SQLiteCursor, rows: Sequence[_Row]) -> list[int]:
