@@ -402,12 +402,13 @@ class Importer:
 
 
 def spare_core() -> bool:
-    """Whether a second process would have a core to itself: on average over the last minute
-    at least one was idle (POSIX only: it talks through pipes). It adds work of its own
-    (start-up, passing the batches), so it pays only then. On 2 cores, a tenth-size import:
-    at a load of 0.8, 4.0 s with it and 5.0 s without; at 2.4, 6.7 s with it, 6.0 s without."""
-    cores = os.cpu_count() or 1
-    return os.name == "posix" and os.getloadavg()[0] < cores - 1
+    """Whether a second process would find CPU to run on: the machine was not oversubscribed
+    over the last minute (load average below the number of cores; POSIX only: it talks
+    through pipes). It adds work of its own (start-up, passing the batches). Measured on
+    this 2-core machine: a tenth-size import took 4.0 s with it and 5.0 s without at a load
+    of 0.8, but 6.7 s with it and 6.0 s without at 2.4; the full-size one 38 s with it and
+    69 s without at 0.8-1.3, 42 s and 56 s at 1.6-1.8."""
+    return os.name == "posix" and os.getloadavg()[0] < (os.cpu_count() or 1)
 
 
 def _intake_problem(row: ClientRow, on: datetime | None) -> str | None:
