@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import threading
 from base64 import b64decode, b64encode
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -55,9 +56,35 @@ def parse_master_key(text: str) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """AES-GCM with a fresh 96-bit nonce: nonce ‖ ciphertext ‖ tag."""
-    nonce = os.urandom(_NONCE)
+    """AES-GCM with a fresh 96-bit random nonce: nonce ‖ ciphertext ‖ tag."""
+    nonce = _NONCES.take()
     return nonce + _cipher(key).encrypt(nonce, plaintext, aad)
+
+
+class _Nonces:
+    """Random nonces from the operating system's generator, fetched 4096 at a time (a
+    system call per field sealed was a twentieth of an import). No bytes are ever handed out
+    twice: a lock between threads, and a forked child drops what its parent had fetched."""
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer, self._used = b"", 0
+
+    def take(self) -> bytes:
+        with self._lock:
+            start = self._used
+            if start + _NONCE > len(self._buffer):
+                self._buffer, start = os.urandom(_NONCE * 4096), 0
+            self._used = start + _NONCE
+            return self._buffer[start:start + _NONCE]
+
+
+_NONCES = _Nonces()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_NONCES.forget)
 
 
 def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
