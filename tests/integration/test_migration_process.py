@@ -115,3 +115,17 @@ def test_an_import_killed_with_its_second_process_then_run_again_equals_a_clean_
 
     assert 0 < partial < total
     assert set(stored_states(db_url)) == set(stored_states(clean))
+
+
+def test_streams_dropped_while_batches_are_in_flight_are_read_back_right(
+        db_url: str, tmp_path: Path) -> None:
+    """Synthea's encounters are not sorted by patient: with room for 30 facts, clients are
+    dropped and read back while the second process still records earlier batches; none of
+    a batch in flight is dropped, so the events are those of a clean run."""
+    clean = f"sqlite:///{tmp_path / 'clean.db'}"
+    run_import(clean, "synthea", tmp_path, recorder_process=False)
+
+    run_import(db_url, "synthea", tmp_path, recorder_process=True, facts_in_memory=30,
+               batch_events=50)
+
+    assert set(stored_states(db_url)) == set(stored_states(clean))

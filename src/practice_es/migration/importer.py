@@ -248,7 +248,7 @@ class Importer:
 
     def _flush(self) -> None:
         self.writer.flush()
-        self.streams.committed(self.writer.busy)
+        self.streams.committed(lambda: self.writer.busy)
         gc.collect(1)  # the few cycles this batch made (see `young_collections_only`)
 
     # -- the passes ------------------------------------------------------------------------

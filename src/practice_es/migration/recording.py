@@ -14,7 +14,7 @@ both stored and compares them.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Container, Hashable, Iterator
+from collections.abc import Callable, Container, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,13 +77,16 @@ class Streams:
         stream.keys.add(key)
         self._held += 1
 
-    def committed(self, busy: Container[UUID] = ()) -> None:
+    def committed(self, busy: Callable[[], Container[UUID]] = tuple) -> None:
         """After a commit: drop the least recently used streams beyond the capacity, but none
-        of the `busy` ones (their last batch is still being recorded: read back now, they
+        of the `busy()` ones (their last batch is still being recorded: read back now, they
         would miss it)."""
+        recording: Container[UUID] | None = None  # asked for only if there is a drop to make
         while self._held > self.capacity and len(self._cache) > 1:
             ident = next(iter(self._cache))
-            if ident in busy:
+            if recording is None:
+                recording = busy()
+            if ident in recording:
                 break  # the rest are as recent; they go after a later batch
             stream = self._cache.pop(ident)
             self._held -= len(stream.keys)
@@ -200,7 +203,7 @@ class FastWriter:
         self._count = 0
         self._process: RecorderProcess | None = None
         self._every_batch = False
-        self._busy: deque[set[UUID]] = deque(maxlen=DEPTH)  # the batches maybe in flight
+        self._busy: deque[list[UUID]] = deque(maxlen=DEPTH)  # the batches maybe in flight
 
     def use_process(self, every_batch: bool) -> None:
         """Record in a second process: as soon as it is up, or (`every_batch`) from the
@@ -232,12 +235,11 @@ class FastWriter:
             rows += ((oid, version + offset,
                       *encode(change.event_class, ident, version + offset, change.fields, now))
                      for offset, change in enumerate(unit.changes, start=1))
-        busy = {unit.aggregate_id for unit, _, _ in self._units}
-        self._units, self._count = [], 0
+        units, self._units, self._count = self._units, [], 0
         with committing():
             if self._process is not None and self._process.ready(wait=self._every_batch):
                 self._process.insert(rows)
-                self._busy.append(busy)
+                self._busy.append([unit.aggregate_id for unit, _, _ in units])
             else:
                 insert_rows(self.ledger.recorder, rows)
 
