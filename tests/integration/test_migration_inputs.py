@@ -11,7 +11,13 @@ from practice_es.domain.client import Client
 from practice_es.domain.errors import InvalidInput
 from practice_es.migration.mapping import load_preset, parse_mapping
 from tests.conftest import count_events
-from tests.integration.test_migration_support import LEGACY, decoded, run_import, topics
+from tests.integration.test_migration_support import (
+    LEGACY,
+    decoded,
+    rejects,
+    run_import,
+    topics,
+)
 
 
 def _generic_copy(tmp_path: Path, encoding: str, bom: bool = False) -> Path:
@@ -154,3 +160,55 @@ def test_a_mapping_file_for_a_new_layout_needs_no_code(db_url: str, tmp_path: Pa
     done = next(e for e in events if isinstance(e, Client.VisitCompleted))
     assert (done.measures, done.notes, done.actor) == ({"pain": 6.0}, "first visit",
                                                        "migration:sessions.csv:2")
+
+
+def _with_control_characters(tmp_path: Path) -> Path:
+    """The generic sample with a bell in client C1001's name and an escape sequence in the
+    notes of appointment A1000 (text a terminal would act on), a tab and a line break kept."""
+    folder = tmp_path / "export"
+    shutil.copytree(LEGACY / "generic", folder)
+    clients = (folder / "clients.csv").read_text(encoding="utf-8-sig")
+    (folder / "clients.csv").write_text(clients.replace("C1001,Olga,", "C1001,Ol\x07ga,"),
+                                        encoding="utf-8")
+    visits = (folder / "appointments.csv").read_text(encoding="utf-8-sig")
+    visits = visits.replace("A1000,C1000,11/30/2024,10:00,30,Re-exam,Mia Chen LMT,completed,"
+                            "11/28/2024,4,Focus on lumbar paraspinals",
+                            "A1000,C1000,11/30/2024,10:00,30,Re-exam,Mia Chen LMT,completed,"
+                            "11/28/2024,4,Focus\x1b[31m on lumbar")
+    visits = visits.replace("A1001,C1000,12/08/2024,14:00,30,Chiropractic adjustment,"
+                            "Dr. Helen Jones DC,completed,11/30/2024,4,Focus on lumbar paraspinals",
+                            "A1001,C1000,12/08/2024,14:00,30,Chiropractic adjustment,"
+                            "Dr. Helen Jones DC,completed,11/30/2024,4,\"Focus\ton\nlumbar\"")
+    (folder / "appointments.csv").write_text(visits, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_text_the_ledger_refuses_from_the_command_line_is_a_rejected_row(
+        db_url: str, tmp_path: Path, fast: bool) -> None:
+    folder = _with_control_characters(tmp_path)
+
+    summary = run_import(db_url, folder, tmp_path, mapping=load_preset("generic"), fast=fast)
+
+    found = {r["legacy_id"]: r["reason"] for r in rejects(tmp_path / "rejects-generic.csv")}
+    rule = "contains a character that cannot be stored (a control character"
+    assert found["C1001"].startswith(f"name: {rule}")
+    assert found["A1000"].startswith(f"notes: {rule}")
+    assert "\x07" not in found["C1001"] and "\x1b" not in found["A1000"]  # never the text
+    assert summary.clients == 29  # Olga is not recorded, so neither are her visits
+    events = decoded(db_url)
+    assert not any(isinstance(e, Client.IntakeRecorded) and "Ol" in e.name for e in events)
+    notes = {e.notes for e in events if isinstance(e, Client.VisitCompleted)}
+    assert "Focus\ton\nlumbar" in notes  # a tab and a line break are kept
+    assert not any("\x1b" in (n or "") for n in notes)
+
+
+def test_a_file_whose_name_the_ledger_cannot_store_stops_the_import(
+        db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    shutil.copytree(LEGACY / "generic", folder)
+    (folder / "appointments.csv").rename(folder / "appoint\x1bments.csv")
+
+    with pytest.raises(InvalidInput, match="control character"):
+        run_import(db_url, folder, tmp_path, mapping=load_preset("generic"))
+    assert count_events(db_url) == 0

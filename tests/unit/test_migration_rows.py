@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from practice_es.domain.client import Client
 from practice_es.migration.dates import DateReader
-from practice_es.migration.rows import Appointment, AppointmentRow, ClientRow, reason_of
+from practice_es.migration.rows import (
+    Appointment,
+    AppointmentRow,
+    ClientRow,
+    check_storable,
+    reason_of,
+)
 
 CONTEXT = {"dates": DateReader(ZoneInfo("UTC"), "MM/DD/YYYY")}
 GOOD = {"legacy_id": "A1", "client_key": "C1", "start": "11/30/2024", "start_time": "10:00",
@@ -108,3 +117,26 @@ def test_the_quick_read_of_an_appointment_is_its_model_s(data: dict[str, Any]) -
 def test_a_plain_valid_appointment_takes_the_quick_path() -> None:
     data = {**GOOD, "reason": None, "kind": None, "cancelled_at": None}
     assert Appointment.quick(data, CONTEXT["dates"]) == Appointment.read(GOOD, CONTEXT)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0x7f) | st.characters()))
+def test_a_row_s_text_is_refused_exactly_when_the_domain_refuses_it(text: str) -> None:
+    """The import applies the domain's own rule on text (a control character other than tab
+    and line breaks), naming the field; its message never repeats the text."""
+    row = Appointment.read(GOOD, CONTEXT)._replace(notes=text)
+    now = datetime.now(UTC)
+    try:
+        Client.VisitCompleted(originator_id=uuid4(), originator_version=2, timestamp=now,
+                              occurred_on=now, actor="tester", visit_id=uuid4(), notes=text)
+        refused = False
+    except ValidationError:
+        refused = True
+    if refused:
+        with pytest.raises(ValueError, match=r"^notes: contains a character that cannot be "
+                           "stored") as caught:
+            check_storable(row)
+        assert text not in str(caught.value) or not text.strip()
+    else:
+        check_storable(row)
+    check_storable(ClientRow.model_validate(  # a pydantic row too
+        {"legacy_id": "C1", "key": "C1", "name": "Ann Lee"}, context=CONTEXT))

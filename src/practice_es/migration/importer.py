@@ -42,6 +42,7 @@ from practice_es.migration.rows import (
     DetailRow,
     HistoryRow,
     ProgramRow,
+    check_storable,
     reason_of,
     visit_day_key,
 )
@@ -196,13 +197,17 @@ class Importer:
 
     def rows(self, file: ExportFile, model: type[TRow], fields: Any, label: str,
              counting: bool = True) -> Iterator[tuple[int, TRow]]:
-        """The file's valid rows; when `counting`, an invalid one goes to the rejects file."""
+        """The file's valid rows; when `counting`, an invalid one goes to the rejects file.
+        A row holding text the ledger refuses is invalid (checked only in a file that
+        holds such text somewhere)."""
         self.progress.start(f"{label} ({file.name})", file.size)
         for number, raw in file.rows(self.progress.update):
             if counting:
                 self.summary.rows += 1
             try:
                 row = model.read(fields(raw), self.context)
+                if file.unstorable:
+                    check_storable(row)
             except (ValidationError, ValueError) as error:
                 if counting:
                     reason = reason_of(error) if isinstance(error, ValidationError) else str(error)

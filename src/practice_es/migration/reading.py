@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from practice_es.domain.errors import InvalidInput
+from practice_es.domain.events import _UNSTORABLE as UNSTORABLE
 from practice_es.migration.mapping import Mapping, Part
 
 CHUNK = 1 << 20
@@ -39,6 +40,9 @@ class ExportFile:
     part: Part
     encoding: str
     header: tuple[str, ...]
+    # Whether its text holds a character the ledger refuses (a control character): only
+    # then are its rows checked one by one (`Importer.rows`); most files hold none.
+    unstorable: bool = True
 
     @cached_property
     def name(self) -> str:  # asked for every row (the actor names the file)
@@ -94,22 +98,25 @@ def open_export(paths: Sequence[Path], mapping: Mapping,
         path = _claim(part, unclaimed)
         if path is None:
             continue
-        encoding_used, header = unclaimed.pop(path)
+        encoding_used, header, unstorable = unclaimed.pop(path)
         _check_columns(path, part, header)
-        found.append(ExportFile(path, part, encoding_used, header))
+        if UNSTORABLE.search(path.name):  # the events' actor names the file
+            raise UnreadableFile(path, "its name holds a control character, which the ledger "
+                                 "cannot store: rename the file")
+        found.append(ExportFile(path, part, encoding_used, header, unstorable))
     if not any(f.part is mapping.clients for f in found):
         raise InvalidInput("PATH", f"no clients file ({', '.join(mapping.clients.file)}) among "
                            f"the files given, for the {mapping.name} layout")
     return found, list(unclaimed)
 
 
-def _claim(part: Part, files: dict[Path, tuple[str, tuple[str, ...]]]) -> Path | None:
+def _claim(part: Part, files: dict[Path, tuple[str, tuple[str, ...], bool]]) -> Path | None:
     """The file a part reads: by name first, else the one whose header has its columns."""
     for pattern in part.file:
         for path in files:
             if fnmatch(path.name.lower(), pattern.lower()):
                 return path
-    for path, (_, header) in files.items():
+    for path, (_, header, _) in files.items():
         if not missing_columns(part, header):
             return path
     return None
@@ -145,9 +152,10 @@ def _check_columns(path: Path, part: Part, header: tuple[str, ...]) -> None:
                              f"(its columns: {', '.join(header)})")
 
 
-def read_header(path: Path, wanted: str) -> tuple[str, tuple[str, ...]]:
-    """The file's encoding (the whole file is checked) and its header row."""
-    encoding = detect_encoding(path, wanted)
+def read_header(path: Path, wanted: str) -> tuple[str, tuple[str, ...], bool]:
+    """The file's encoding (the whole file is checked), its header row, and whether its
+    text holds a character the ledger refuses."""
+    encoding, unstorable = detect_encoding(path, wanted)
     with path.open(encoding=encoding, newline="") as text:
         try:
             header = next(csv.reader(text), None)
@@ -155,11 +163,12 @@ def read_header(path: Path, wanted: str) -> tuple[str, tuple[str, ...]]:
             raise UnreadableFile(path, f"is not CSV: {error}") from None
     if not header or not any(h.strip() for h in header):
         raise UnreadableFile(path, "is empty (no header row)")
-    return encoding, tuple(h.strip() for h in header)
+    return encoding, tuple(h.strip() for h in header), unstorable
 
 
-def detect_encoding(path: Path, wanted: str) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as such, else Windows-1252."""
+def detect_encoding(path: Path, wanted: str) -> tuple[str, bool]:
+    """UTF-8 (with or without BOM) if the whole file decodes as such, else Windows-1252;
+    and whether the decoded text holds a character the ledger refuses."""
     if wanted.lower() != "auto":
         name = ENCODINGS.get(wanted.lower())
         if name is None:
@@ -167,13 +176,14 @@ def detect_encoding(path: Path, wanted: str) -> str:
                                "latin-1 (or auto)")
         if name == "utf-8" and _starts_with_bom(path):
             name = "utf-8-sig"
-        if not _decodes(path, name):
+        unstorable = _scan(path, name)
+        if unstorable is None:
             raise UnreadableFile(path, f"is not {wanted} text")
-        return name
-    if _decodes(path, "utf-8"):
-        return "utf-8-sig" if _starts_with_bom(path) else "utf-8"
-    if _decodes(path, "cp1252"):
-        return "cp1252"
+        return name, unstorable
+    if (unstorable := _scan(path, "utf-8")) is not None:
+        return "utf-8-sig" if _starts_with_bom(path) else "utf-8", unstorable
+    if (unstorable := _scan(path, "cp1252")) is not None:
+        return "cp1252", unstorable
     raise UnreadableFile(path, "is neither UTF-8 nor Windows-1252 text (is it a spreadsheet "
                          "or a binary file? export it as CSV)")
 
@@ -183,17 +193,21 @@ def _starts_with_bom(path: Path) -> bool:
         return raw.read(3) == codecs.BOM_UTF8
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _scan(path: Path, encoding: str) -> bool | None:
+    """None if the file is not text in that encoding; else whether the text holds a
+    character the ledger refuses (found while decoding: no second read)."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    found = False
     try:
         with path.open("rb") as raw:
             while chunk := raw.read(CHUNK):
                 if b"\x00" in chunk:
-                    return False  # no text file holds NUL bytes
-                decoder.decode(chunk)
+                    return None  # no text file holds NUL bytes
+                text = decoder.decode(chunk)
+                found = found or UNSTORABLE.search(text) is not None
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
+        return None
     except OSError as error:
         raise UnreadableFile(path, f"cannot be read ({error.strerror or error})") from None
-    return True
+    return found

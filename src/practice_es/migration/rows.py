@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from practice_es.domain.errors import InvalidInput
+from practice_es.domain.events import _has_unstorable as has_unstorable
 from practice_es.domain.measures import validate_measure
 from practice_es.migration.dates import DateReader
 
@@ -286,6 +287,17 @@ class ProgramRow(LegacyRow):
         if value is not None and start is not None and value < start:
             raise ValueError(f"{value} is before the start ({start})")
         return value
+
+
+def check_storable(row: Any) -> None:
+    """ValueError naming the first field of a valid row whose text the ledger refuses, as it
+    refuses it from the command line (`DomainEvent._storable`): a control character other
+    than tab and line breaks. The message never repeats the text (it may be a health detail)."""
+    values: dict[str, Any] = row._asdict() if isinstance(row, Appointment) else vars(row)
+    for name, value in values.items():
+        if has_unstorable(value):
+            raise ValueError(f"{name}: contains a character that cannot be stored (a control "
+                             "character other than tab and line breaks)")
 
 
 def visit_day_key(client_key: str, day: date) -> str:
