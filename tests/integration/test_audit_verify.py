@@ -172,3 +172,40 @@ def test_the_chain_covers_the_encrypted_bytes_as_stored(db_url: str) -> None:
         secret.close()
     assert intact.ok and intact.events == 9
     assert failure is not None and failure.position == 7
+
+
+def record_in_bulk(ledger: PracticeLedger, raw: RawLog, events: int) -> None:
+    """Events as an import records them (`insert_rows`: binary COPY on PostgreSQL), copying
+    the topic and bytes of the genuine events for new aggregates."""
+    genuine = raw.execute("SELECT topic, state FROM {table} ORDER BY {pos}")
+    ledger.recorder.insert_rows([  # type: ignore[attr-defined]
+        (uuid4().bytes, 1, topic, bytes(state)) for topic, state in genuine[:events]])
+
+
+@pytest.fixture
+def mixed(ledger: PracticeLedger, raw: RawLog) -> RawLog:
+    """Positions 1-9 saved one action at a time, 10-15 in bulk, 16-18 one at a time again."""
+    record_in_bulk(ledger, raw, 6)
+    record_some(ledger, clients=1)
+    return raw
+
+
+def test_events_recorded_in_bulk_between_actions_verify(ledger: PracticeLedger,
+                                                        mixed: RawLog) -> None:
+    result = verify_ledger(ledger)
+    assert result.ok and result.events == 18
+    assert [p for (p,) in mixed.execute("SELECT {pos} FROM {table} ORDER BY {pos}")] == list(
+        range(1, 19))
+
+
+@pytest.mark.parametrize(("tamper", "position", "problem"), [
+    (lambda raw: raw.edit_state(12), 12, ALTERED),
+    (lambda raw: raw.delete(15), 15, DELETED),
+    (lambda raw: raw.swap(10, 16), 10, ALTERED),
+])
+def test_a_change_to_events_recorded_in_bulk_is_found_at_its_position(
+        ledger: PracticeLedger, mixed: RawLog, tamper: Any, position: int,
+        problem: str) -> None:
+    tamper(mixed)
+    failure = verify_ledger(ledger).failure
+    assert failure is not None and (failure.position, failure.problem) == (position, problem)

@@ -1,4 +1,7 @@
-"""The hash-chain-keeping recorder for PostgreSQL (ADR 0008); the hashing is in `chain`."""
+"""The hash-chain-keeping recorder for PostgreSQL (ADR 0008); the hashing is in `chain`.
+
+A bulk insert (`insert_rows`, what an import sends) goes by binary COPY (ADR 0018).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,18 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
-from practice_es.infrastructure.chain import GENESIS, ChainBroken, chain_rows
+from practice_es.infrastructure.chain import GENESIS, ChainBroken, chain_rows, link_of
 
 DDL_LOCK = 7302  # an advisory lock id of our own (the projection runner uses 7301)
+# An event as an import sends it: its UUID's 16 bytes, its version, topic and stored state.
+Row = tuple[bytes, int, str, bytes]
+# The COPY columns' types as the rows are dumped. The id goes as `bytea`: in a binary COPY
+# each field is only a length and bytes, and a uuid's binary form is its 16 bytes, so the
+# server reads them as the uuid they are, with no UUID object made per event.
+_EVENT_TYPES = ("int8", "bytea", "int8", "text", "bytea")
+_LINK_TYPES = ("int8", "bytea")
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
@@ -41,6 +51,16 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                                  ).format(table)
         self._select_links = SQL("SELECT position, link FROM {0} WHERE position > %s AND "
                                  "position <= %s ORDER BY position LIMIT %s").format(table)
+        self._reserve = SQL(
+            "SELECT setval(pg_get_serial_sequence({0}, 'notification_id'), "
+            "nextval(pg_get_serial_sequence({0}, 'notification_id')) + %s - 1) AS last"
+        ).format(Literal(f"{Identifier(self.datastore.schema).as_string()}."
+                         f"{Identifier(self.events_table_name).as_string()}"))
+        self._copy_events = SQL(
+            "COPY {0} (notification_id, originator_id, originator_version, topic, state) "
+            "FROM STDIN (FORMAT BINARY)").format(events)
+        self._copy_links = SQL("COPY {0} (position, link) FROM STDIN (FORMAT BINARY)"
+                               ).format(table)
         self._select_positioned = SQL("SELECT * FROM {0} WHERE originator_id = ANY(%s) "
                                       "ORDER BY notification_id").format(events)
 
@@ -55,14 +75,52 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                                        **kwargs: Any) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert positions is not None
+        if positions:
+            previous = self._link_before(curs, positions[0])
+            curs.executemany(self._insert_links, chain_rows(previous, positions, stored_events))
+        return positions
+
+    def insert_rows(self, rows: Sequence[Row]) -> list[int]:
+        """`insert_events` of events given as (UUID's 16 bytes, version, topic, stored state),
+        what a large import sends, by binary COPY into the events table and then the chain
+        table, in one transaction (eventsourcing's insert sends each event as a composite
+        value dumped as text in Python, and reads back each notification id).
+
+        The positions are given, not left to the column's default: under the recorder's
+        EXCLUSIVE lock no other writer can append, so the sequence is moved past the batch
+        in one statement and the batch takes the positions before it, without a gap and in
+        the rows' order, which is the order of the chain."""
+        if not rows:
+            return []
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)  # held to the commit: commit order is position order
+            self._notify_channel(curs)
+            curs.execute(self._reserve, (len(rows),))
+            reserved = curs.fetchone()
+            assert reserved is not None
+            start = reserved["last"] - len(rows) + 1
+            previous = self._link_before(curs, start)
+            links = []
+            with curs.copy(self._copy_events) as copy:
+                copy.set_types(_EVENT_TYPES)
+                for position, (oid, version, topic, state) in enumerate(rows, start):
+                    copy.write_row((position, oid, version, topic, state))
+                    previous = link_of(previous, position, version, oid, topic, state)
+                    links.append(previous)
+            with curs.copy(self._copy_links) as copy:
+                copy.set_types(_LINK_TYPES)
+                for position, link in enumerate(links, start):
+                    copy.write_row((position, link))
+        return list(range(start, start + len(rows)))
+
+    def _link_before(self, curs: Cursor[DictRow], first: int) -> bytes:
+        """The last link, which the event at `first` follows; under the table lock."""
         curs.execute(self._last_link)
         last = curs.fetchone()
-        if last is not None and positions and positions[0] <= last["position"]:
-            raise ChainBroken(f"the event chain already covers position {positions[0]}; "
+        if last is not None and first <= last["position"]:
+            raise ChainBroken(f"the event chain already covers position {first}; "
                               "run `practice audit verify`")
-        previous = bytes(last["link"]) if last is not None else GENESIS
-        curs.executemany(self._insert_links, chain_rows(previous, positions, stored_events))
-        return positions
+        return bytes(last["link"]) if last is not None else GENESIS
 
     def chain_head(self) -> tuple[int, bytes]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
