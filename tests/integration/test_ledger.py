@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,9 +14,10 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Recording
 
-from practice_es.application import PracticeLedger
+from practice_es.application import SNAPSHOT_EVERY, PracticeLedger
 from practice_es.domain.client import Client
 from practice_es.domain.errors import InvalidInput, NotFound, RuleRefused
+from practice_es.domain.events import PracticeSnapshot
 from practice_es.domain.keys import program_id
 from practice_es.infrastructure.settings import Settings
 from tests.conftest import count_events
@@ -179,6 +180,72 @@ def test_a_client_of_more_than_100_events_loads_from_a_snapshot(db_url: str) -> 
         assert loaded.completed_visits == 110
     finally:
         fresh.close()
+
+
+FIRST_VISIT = on("2025-01-02T09:00+00:00")
+
+
+def frequent_visitor(ledger: PracticeLedger, visits: int) -> UUID:
+    """A client with `visits` completed visits, a week apart, and one cancelled."""
+    client = ledger.record_intake(name="Frequent Flyer", on=on("2025-01-01"))
+    booked = ledger.schedule_visit(client, at=on("2025-01-02T09:00"), on=on("2025-01-01"))
+    ledger.cancel_visit(client, visit_id=booked, on=on("2025-01-01"))
+    for week in range(visits):
+        ledger.complete_visit(client, on=FIRST_VISIT + timedelta(weeks=week))
+    return client
+
+
+def replay_of(ledger: PracticeLedger, client: UUID) -> Client:
+    replayed: Any = None
+    for event in ledger.events.get(client):
+        replayed = event.mutate(replayed)  # type: ignore[attr-defined]
+    assert isinstance(replayed, Client)
+    return replayed
+
+
+def test_a_snapshot_of_the_old_shape_is_not_read_the_client_replays(db_url: str) -> None:
+    """Snapshots stored before ADR 16 held every closed visit id in a list and every visit
+    date in a dict, and no shape: such a snapshot is passed over, never misread."""
+    ledger = open_ledger(db_url)
+    try:
+        client = frequent_visitor(ledger, SNAPSHOT_EVERY - 3)  # no snapshot of ours yet
+        old = replay_of(ledger, client).snapshot_state()  # the old shape, as it was stored
+        del old["_shape"]
+        old["completed_visits"] = 999  # would show, were the snapshot read
+        assert ledger.snapshots is not None
+        ledger.snapshots.put([PracticeSnapshot(
+            originator_id=client, originator_version=SNAPSHOT_EVERY - 1,
+            timestamp=PracticeSnapshot.create_timestamp(), topic="practice:Client", state=old)])
+        loaded = ledger.client(client)
+        assert loaded.completed_visits == SNAPSHOT_EVERY - 3
+        assert loaded.snapshot_state() == replay_of(ledger, client).snapshot_state()
+        ledger.update_contact(client, phone="555", on=on("2027-01-01"))  # the interval's end
+        [latest] = ledger.snapshots.get(client, desc=True, limit=1)
+        assert latest.originator_version == SNAPSHOT_EVERY
+        assert ledger.client(client).snapshot_state() == replay_of(
+            ledger, client).snapshot_state()
+    finally:
+        ledger.close()
+
+
+def test_a_visit_s_date_corrected_after_a_snapshot_moves_the_last_visit_as_a_replay(
+        db_url: str) -> None:
+    ledger = open_ledger(db_url)
+    try:
+        client = frequent_visitor(ledger, SNAPSHOT_EVERY + 5)
+        last = [e for e in ledger.events.get(client) if isinstance(e, Client.VisitCompleted)][-1]
+        ledger.correct_entry(client, version=last.originator_version, reason="typo",
+                             changes={"occurred_on": "2025-01-01T12:00+00:00"})
+        loaded = ledger.client(client)
+        assert loaded.last_completed_on == replay_of(ledger, client).last_completed_on == (
+            FIRST_VISIT + timedelta(weeks=SNAPSHOT_EVERY + 3))
+        assert loaded.snapshot_state() == replay_of(ledger, client).snapshot_state()
+        booked = ledger.events.get(client, lte=2)
+        visit = next(e for e in booked if isinstance(e, Client.VisitScheduled)).visit_id
+        with pytest.raises(RuleRefused, match="V1"):  # closed before the snapshot
+            ledger.complete_visit(client, visit_id=visit, on=on("2027-01-01"))
+    finally:
+        ledger.close()
 
 
 def test_the_sqlite_file_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:

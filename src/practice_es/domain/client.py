@@ -20,6 +20,7 @@ from practice_es.domain.events import (
 )
 from practice_es.domain.keys import normalise_condition, normalise_key
 from practice_es.domain.measures import validate_measures
+from practice_es.domain.visits import PastVisits
 
 if TYPE_CHECKING:
     from practice_es.domain.program import ProgramOfCare
@@ -37,7 +38,15 @@ class ScheduledVisit(BaseModel):
     program_id: UUID | None = None
 
 
-class ClientState(BaseModel):
+def _event(name: str) -> str:
+    return f"{TOPIC_PREFIX}Client.{name}"
+
+
+class Client(PracticeAggregate):
+    """A person the practice sees. Exists from `IntakeRecorded` (C1)."""
+
+    TOPIC = TOPIC_PREFIX + "Client"
+
     name: str
     date_of_birth: date | None
     email: str | None
@@ -53,52 +62,14 @@ class ClientState(BaseModel):
     legacy_id: str | None
     intake_on: datetime
     assessment_ids: list[UUID]
-    scheduled: dict[UUID, ScheduledVisit]
-    closed_visit_ids: set[UUID]
+    scheduled: dict[UUID, ScheduledVisit]  # open bookings only
+    past_visits: PastVisits  # closed ones (V1) and completion dates (corrections)
     completed_visits: int
     last_completed_on: datetime | None
     status: ClientStatus
     lapsed_on: date | None
     recall_since_lapse: UUID | None
-    contact_set_at: dict[str, int] = {}  # contact field -> version of the entry that set it
-    visit_dates: dict[UUID, datetime] = {}  # completed visit -> when (corrections move it)
-
-
-def _event(name: str) -> str:
-    return f"{TOPIC_PREFIX}Client.{name}"
-
-
-class Client(PracticeAggregate):
-    """A person the practice sees. Exists from `IntakeRecorded` (C1)."""
-
-    TOPIC = TOPIC_PREFIX + "Client"
-    State = ClientState
-
-    if TYPE_CHECKING:  # declared for the type checker; the events set them
-        name: str
-        date_of_birth: date | None
-        email: str | None
-        phone: str | None
-        reasons: list[str]
-        goals: list[str]
-        conditions: list[str]
-        medications: list[str]
-        open_contraindications: dict[str, str]
-        referral_source: str | None
-        referrer: str | None
-        referral_id: UUID | None
-        legacy_id: str | None
-        intake_on: datetime
-        assessment_ids: list[UUID]
-        scheduled: dict[UUID, ScheduledVisit]
-        closed_visit_ids: set[UUID]
-        completed_visits: int
-        last_completed_on: datetime | None
-        status: ClientStatus
-        lapsed_on: date | None
-        recall_since_lapse: UUID | None
-        contact_set_at: dict[str, int]
-        visit_dates: dict[UUID, datetime]
+    contact_set_at: dict[str, int]  # contact field -> version of the entry that set it
 
     class IntakeRecorded(PracticeCreated):
         TOPIC: ClassVar[str] = _event("IntakeRecorded")
@@ -134,14 +105,13 @@ class Client(PracticeAggregate):
                 intake_on=self.occurred_on,
                 assessment_ids=[],
                 scheduled={},
-                closed_visit_ids=set(),
+                past_visits=PastVisits(),
                 completed_visits=0,
                 last_completed_on=None,
                 status="prospect",
                 lapsed_on=None,
                 recall_since_lapse=None,
                 contact_set_at={},
-                visit_dates={},
             )
             client.open_contraindication(self.contraindications)
 
@@ -232,9 +202,9 @@ class Client(PracticeAggregate):
         program_id: UUID | None = None
 
         def apply(self, client: Client) -> None:
-            client.close_visit(self.visit_id)
+            client.scheduled.pop(self.visit_id, None)
+            client.past_visits.complete(self.visit_id, self.occurred_on)
             client.completed_visits += 1
-            client.visit_dates[self.visit_id] = self.occurred_on
             last = client.last_completed_on
             if last is None or self.occurred_on >= last:
                 client.last_completed_on = self.occurred_on
@@ -312,7 +282,7 @@ class Client(PracticeAggregate):
 
     def close_visit(self, visit_id: UUID) -> None:
         self.scheduled.pop(visit_id, None)
-        self.closed_visit_ids.add(visit_id)
+        self.past_visits.close(visit_id)
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -412,7 +382,7 @@ class Client(PracticeAggregate):
         """Complete a booked visit (`booked`) or a walk-in one; C5 reactivates a lapsed client."""
         if booked:
             self._scheduled_visit(visit_id, "complete")
-        elif visit_id in self.closed_visit_ids or visit_id in self.scheduled:
+        elif visit_id in self.past_visits or visit_id in self.scheduled:
             raise InvalidInput("visit", f"visit {visit_id} is already recorded")
         self.check_no_open_contraindication("complete a visit")
         self._check_not_before_intake(stamp.on, "a visit")
@@ -494,9 +464,18 @@ class Client(PracticeAggregate):
                 setattr(self, field, value)
                 self.contact_set_at[field] = event.corrected_version
         moved = event.changes.get("occurred_on")
-        if moved is not None and event.entry_id in self.visit_dates:
-            self.visit_dates[event.entry_id] = datetime.fromisoformat(moved)
-            self.last_completed_on = max(self.visit_dates.values())
+        if moved is not None and event.entry_id in self.past_visits.dates():
+            self.past_visits.complete(event.entry_id, datetime.fromisoformat(moved))
+            self.last_completed_on = max(self.past_visits.dates().values())
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """The state as `client show` prints it: the past visits as a list and a dict."""
+        state = super().snapshot_state()
+        del state["past_visits"]
+        state["closed_visit_ids"] = [str(ident) for ident in self.past_visits.ids()]
+        state["visit_dates"] = {str(ident): on.isoformat()
+                                for ident, on in self.past_visits.dates().items()}
+        return state
 
     # -- rule checks ------------------------------------------------------------------------
 
@@ -520,7 +499,7 @@ class Client(PracticeAggregate):
     def _scheduled_visit(self, visit_id: UUID, action: str) -> ScheduledVisit:
         if visit_id in self.scheduled:
             return self.scheduled[visit_id]
-        if visit_id in self.closed_visit_ids:
+        if visit_id in self.past_visits:
             raise RuleRefused("V1", f"cannot {action} visit {visit_id}: it is no longer scheduled")
         raise InvalidInput("visit", f"client {self.id} has no visit with id {visit_id}")
 

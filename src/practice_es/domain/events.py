@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from inspect import get_annotations
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -20,10 +21,14 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
 )
 from eventsourcing.utils import get_topic, register_topic, resolve_topic
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, create_model, field_validator
 
 TOPIC_PREFIX = "practice:"
 STORED = {"stored": True}  # validation context of an event read back from the store
+# The shape of the states snapshots store. Bump it when an aggregate's declared state changes:
+# a snapshot of another shape is then not read, the aggregate replays from its events (ADR 16).
+# 2: a client's closed visits and their dates as one text (PastVisits), not a list and a dict.
+SNAPSHOT_SHAPE = 2
 # An undecodable byte (a lone surrogate) cannot be stored; a control character other than tab
 # and newline breaks read models (PostgreSQL text refuses NUL) and CSV output.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -79,7 +84,8 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
     """A snapshot of an aggregate's state, so a client with 1,000 visits loads like a new one.
 
     The state is stored through the aggregate's own pydantic `State` model, so nested values
-    (visits, contraindications) come back as models, not bare dicts.
+    (visits, contraindications) come back as models, not bare dicts. It is a cache: one of
+    another `SNAPSHOT_SHAPE` is passed over (`is_current`), never misread.
     """
 
     TOPIC: ClassVar[str] = TOPIC_PREFIX + "Snapshot"
@@ -93,8 +99,13 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
             originator_version=aggregate.version,
             timestamp=cls.create_timestamp(),
             topic=get_topic(type(aggregate)),
-            state=aggregate.snapshot_state(),
+            state=aggregate.stored_state(),
         )
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the state is of the shape this code stores (older snapshots had none)."""
+        return self.state.get("_shape") == SNAPSHOT_SHAPE
 
     def mutate(self, _: Any) -> Any:
         aggregate_class = resolve_topic(self.topic)
@@ -109,17 +120,32 @@ register_topic(PracticeSnapshot.TOPIC, PracticeSnapshot)
 
 
 class PracticeAggregate(BaseAggregate[UUID]):
-    """An aggregate whose public state is declared once, by a pydantic `State` model.
+    """An aggregate whose public state is declared once, as annotations of its class.
 
-    Declaring the state lets snapshots round-trip exactly and keeps the attributes typed.
-    Built on `BaseAggregate`, not `Aggregate`, so no event class is ever defined implicitly:
-    every event is an explicit class with its own stable `TOPIC`.
+    The annotations type the attributes for mypy, and from them each aggregate class gets a
+    pydantic `State` model (`__init_subclass__`): snapshots round-trip exactly through it,
+    and erasure reads the type of each personal field from it. Built on `BaseAggregate`, not
+    `Aggregate`, so no event class is ever defined implicitly: every event is an explicit
+    class with its own stable `TOPIC`.
     """
 
     State: ClassVar[type[BaseModel]]
 
     class Event(PracticeEvent):
         """The library looks for a base event class named `Event`; ours is never stored."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        fields: dict[str, Any] = {
+            name: (hint, ...) for name, hint in get_annotations(cls, eval_str=True).items()
+            if getattr(hint, "__origin__", None) is not ClassVar}
+        # defer_build: compiled when a snapshot is first taken or read, not at every import.
+        cls.State = create_model(f"{cls.__name__}State",
+                                 __config__=ConfigDict(defer_build=True), **fields)
+        # The annotations are the State's now. Left on the class, BaseAggregate would make it
+        # a dataclass whose __init__ wants every field, where our events' `apply` set them.
+        for name in fields:
+            del cls.__annotations__[name]
+        super().__init_subclass__(**kwargs)
 
     @staticmethod
     def create_id(*_: Any, **__: Any) -> UUID:
@@ -128,17 +154,24 @@ class PracticeAggregate(BaseAggregate[UUID]):
     def _trigger(self, event_class: type[PracticeEvent], stamp: Stamp, **fields: Any) -> None:
         self.trigger_event(event_class, **stamp.fields(), **fields)
 
-    def snapshot_state(self) -> dict[str, Any]:
+    def stored_state(self) -> dict[str, Any]:
+        """The state as a snapshot stores it: JSON-safe, with its shape and record times."""
         fields = {name: getattr(self, name) for name in self.State.model_fields}
         state = self.State.model_validate(fields).model_dump(mode="json")
         state["_created_on"] = self.created_on.isoformat()
         state["_modified_on"] = self.modified_on.isoformat()
+        state["_shape"] = SNAPSHOT_SHAPE
         return state
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """The state, JSON-safe, to show (`client show`) and compare (tests)."""
+        return self.stored_state()
 
     def restore_state(self, ident: UUID, version: int, state: dict[str, Any]) -> None:
         state = dict(state)
         created_on = datetime.fromisoformat(state.pop("_created_on"))
         modified_on = datetime.fromisoformat(state.pop("_modified_on"))
+        state.pop("_shape", None)
         self.__dict__.update(
             _id=ident,
             _version=version,

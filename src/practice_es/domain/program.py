@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 from uuid import UUID
-
-from pydantic import BaseModel
 
 from practice_es.domain.client import Client
 from practice_es.domain.errors import InvalidInput, RuleRefused
@@ -25,20 +23,6 @@ OUTCOMES = ("continue", "new-program", "discharge")
 ProgramStatus = Literal["recommended", "active", "declined", "completed", "discontinued"]
 
 
-class ProgramState(BaseModel):
-    client_id: UUID
-    number: int
-    assessment_id: UUID
-    phase: str
-    visits: int
-    per_week: float
-    goals: list[str]
-    rationale: str
-    reevaluate_after: int
-    expected_end: date
-    status: ProgramStatus
-
-
 def _event(name: str) -> str:
     return f"{TOPIC_PREFIX}ProgramOfCare.{name}"
 
@@ -52,20 +36,18 @@ class ProgramOfCare(PracticeAggregate):
     """A recommendation that is evidence-based (P1), specific (P2) and honest (P3)."""
 
     TOPIC = TOPIC_PREFIX + "ProgramOfCare"
-    State = ProgramState
 
-    if TYPE_CHECKING:  # declared for the type checker; the events set them
-        client_id: UUID
-        number: int
-        assessment_id: UUID
-        phase: str
-        visits: int
-        per_week: float
-        goals: list[str]
-        rationale: str
-        reevaluate_after: int
-        expected_end: date
-        status: ProgramStatus
+    client_id: UUID
+    number: int
+    assessment_id: UUID
+    phase: str
+    visits: int
+    per_week: float
+    goals: list[str]
+    rationale: str
+    reevaluate_after: int
+    expected_end: date
+    status: ProgramStatus
 
     class ProgramRecommended(PracticeCreated):
         TOPIC: ClassVar[str] = _event("ProgramRecommended")
@@ -81,7 +63,8 @@ class ProgramOfCare(PracticeAggregate):
         expected_end: date
 
         def apply(self, program: ProgramOfCare) -> None:
-            fields = self.model_dump(include=set(ProgramState.model_fields))
+            # The program is what was recommended (every field but the envelope), and a status.
+            fields = self.model_dump(include=set(program.State.model_fields))
             program.__dict__.update(fields, status="recommended")
 
     class ProgramAccepted(PracticeEvent):

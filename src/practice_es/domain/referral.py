@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
-
-from pydantic import BaseModel
 
 from practice_es.domain.client import SOURCE_KINDS, Client
 from practice_es.domain.errors import InvalidInput, RuleRefused
@@ -21,20 +19,6 @@ from practice_es.domain.keys import normalise_condition, normalise_key
 Direction = Literal["in", "out"]
 
 
-class ReferralState(BaseModel):
-    direction: Direction
-    source_kind: str | None = None
-    referrer: str | None = None
-    prospect: str | None = None
-    converted_client_id: UUID | None = None
-    client_id: UUID | None = None
-    provider: str | None = None
-    reason: str | None = None
-    contraindications: list[str] = []
-    cleared: bool | None = None
-    care_reports_sent: int = 0
-
-
 def _event(name: str) -> str:
     return f"{TOPIC_PREFIX}Referral.{name}"
 
@@ -43,20 +27,18 @@ class Referral(PracticeAggregate):
     """Inbound (`ReferralReceived`) or outbound (`ReferralMade`)."""
 
     TOPIC = TOPIC_PREFIX + "Referral"
-    State = ReferralState
 
-    if TYPE_CHECKING:  # declared for the type checker; the events set them
-        direction: Direction
-        source_kind: str | None
-        referrer: str | None
-        prospect: str | None
-        converted_client_id: UUID | None
-        client_id: UUID | None
-        provider: str | None
-        reason: str | None
-        contraindications: list[str]
-        cleared: bool | None
-        care_reports_sent: int
+    direction: Direction
+    source_kind: str | None
+    referrer: str | None
+    prospect: str | None
+    converted_client_id: UUID | None
+    client_id: UUID | None
+    provider: str | None
+    reason: str | None
+    contraindications: list[str]
+    cleared: bool | None
+    care_reports_sent: int
 
     class ReferralReceived(PracticeCreated):
         TOPIC: ClassVar[str] = _event("ReferralReceived")
@@ -65,11 +47,8 @@ class Referral(PracticeAggregate):
         prospect: str
 
         def apply(self, referral: Referral) -> None:
-            state = ReferralState(
-                direction="in", source_kind=self.source_kind, referrer=self.referrer,
-                prospect=self.prospect,
-            )
-            referral.__dict__.update(dict(state))
+            referral.start(direction="in", source_kind=self.source_kind, referrer=self.referrer,
+                           prospect=self.prospect)
 
     class ReferralConverted(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ReferralConverted")
@@ -87,11 +66,8 @@ class Referral(PracticeAggregate):
         contraindications: list[str] = []
 
         def apply(self, referral: Referral) -> None:
-            state = ReferralState(
-                direction="out", client_id=self.client_id, provider=self.provider,
-                reason=self.reason, contraindications=list(self.contraindications),
-            )
-            referral.__dict__.update(dict(state))
+            referral.start(direction="out", client_id=self.client_id, provider=self.provider,
+                           reason=self.reason, contraindications=list(self.contraindications))
 
     class ReferralOutcomeRecorded(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ReferralOutcomeRecorded")
@@ -107,6 +83,13 @@ class Referral(PracticeAggregate):
 
         def apply(self, referral: Referral) -> None:
             referral.care_reports_sent += 1
+
+    def start(self, **given: Any) -> None:
+        """Every attribute of a referral: a received one leaves the outbound ones empty, and
+        a referral made out the inbound ones."""
+        self.__dict__.update(dict.fromkeys(self.State.model_fields), contraindications=[],
+                             care_reports_sent=0)
+        self.__dict__.update(given)
 
     @classmethod
     def receive(
