@@ -13,6 +13,11 @@ import pytest
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 
+# In-process CLI tests stay deterministic: an action catches the read models up before it
+# returns (ADR 14's `inline`); a process they start inherits it. Only tests/cli/test_follower.py
+# runs actions with the detached follower, the default for users.
+os.environ["PRACTICE_CATCH_UP"] = "inline"
+
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PRACTICE_REQUIRE_POSTGRES") == "1"
 BACKENDS = ("sqlite", "postgres")

@@ -17,7 +17,7 @@ from practice_es.commands.main import cli
 from tests.conftest import count_events
 
 BASE_ENV = {"PRACTICE_ACTOR": "front-desk", "PRACTICE_TZ": "UTC", "PRACTICE_DEBUG": None,
-            "PRACTICE_CIPHER_KEY": None}
+            "PRACTICE_CIPHER_KEY": None, "PRACTICE_CATCH_UP": "inline"}
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,16 @@ class Run:
 class Practice:
     """The `practice` command bound to one ledger (its `--db`)."""
 
-    def __init__(self, db_url: str, zone: str = "UTC", key: str | None = None) -> None:
+    def __init__(self, db_url: str, zone: str = "UTC", key: str | None = None,
+                 env: dict[str, str | None] | None = None) -> None:
         self.db_url = db_url
         self.zone = zone  # PRACTICE_TZ: the practice's local time
         self.key = key  # PRACTICE_CIPHER_KEY, for a ledger encrypted at rest
+        self.env = env or {}  # any other setting (PRACTICE_CATCH_UP…)
 
     def run(self, *args: str) -> Run:
         env = {**BASE_ENV, "PRACTICE_DB": self.db_url, "PRACTICE_TZ": self.zone,
-               "PRACTICE_CIPHER_KEY": self.key}
+               "PRACTICE_CIPHER_KEY": self.key, **self.env}
         result: Result = CliRunner().invoke(cli, list(args), env=env, prog_name="practice")
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # a bug of ours escaped the error boundary

@@ -138,7 +138,8 @@ def test_visits_cancelled_and_missed(on_sqlite: Practice) -> None:
 
 def test_actions_print_one_json_object_with_json(on_sqlite: Practice) -> None:
     p = on_sqlite
-    made = p.json("client", "intake", "--name", "Ann Smith", "--json")
+    # Recorded as of a fixed day: the visit below must not precede the intake (C3).
+    made = p.json("client", "intake", "--name", "Ann Smith", "--on", "2026-11-02", "--json")
     assert list(made) == ["client_id"]
     client = made["client_id"]
     visit = p.json("visit", "schedule", client, "--at", "2026-12-01T10:00", "--json")

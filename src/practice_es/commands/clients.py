@@ -120,8 +120,8 @@ def lapse_sweep(practice: PracticeContext, as_of: date, after_days: int, as_json
     with runner.engine.connect() as conn:
         candidates = [UUID(c) for c in lapse_candidates(conn, as_of, after_days)]
     lapsed = practice.ledger().sweep_lapses(candidates, as_of=as_of, after_days=after_days)
-    runner.catch_up()
     emit_result({"lapsed": lapsed}, as_json)
+    practice.hand_off_catch_up()
 
 
 @client.command()

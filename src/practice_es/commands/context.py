@@ -39,6 +39,20 @@ class PracticeContext:
             self._runner = ProjectionRunner(self.ledger(), all_projections())
         return self._runner
 
+    def hand_off_catch_up(self) -> None:
+        """After an action: the read models catch up in a detached follower (ADR 14), or
+        here when asked (PRACTICE_CATCH_UP=inline) or when no follower can be started."""
+        if self.settings.catch_up == "background":
+            from practice_es.projections.follow import hand_off
+
+            if hand_off(self.settings.db_url):
+                return
+        try:
+            self.runner().catch_up()
+        except Exception as error:  # the next command or report catches up
+            say(f"warning: recorded, but the read models did not catch up "
+                f"({type(error).__name__}); the next command or report will")
+
     def close(self) -> None:
         if self._runner is not None:
             self._runner.close()
@@ -50,8 +64,8 @@ pass_practice = click.make_pass_decorator(PracticeContext)
 
 
 def action(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
-    """An action: takes `--on` and `--json`, runs on the ledger, then catches the read models
-    up and prints the id it created or changed (or one JSON object with `--json`)."""
+    """An action: takes `--on` and `--json`, runs on the ledger, prints the id it created or
+    changed (or one JSON object with `--json`), then has the read models caught up."""
 
     @functools.wraps(func)
     def command(*args: Any, as_json: bool, **kwargs: Any) -> None:
@@ -61,11 +75,7 @@ def action(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
         # Recorded and committed: print the id first, so a script never retries (and records
         # twice) an action whose only failure was the read models' catch-up.
         emit_result(result, as_json)
-        try:
-            practice.runner().catch_up()
-        except Exception as error:  # the next command or report catches up
-            say(f"warning: recorded, but the read models did not catch up "
-                f"({type(error).__name__}); the next command or report will")
+        practice.hand_off_catch_up()
 
     with_json = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     with_on = click.option("--on", "on", type=DATETIME, default=None,

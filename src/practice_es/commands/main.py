@@ -123,7 +123,14 @@ class PracticeGroup(click.Group):
             raise failure from None
 
 
-@click.group(cls=PracticeGroup)
+SETTINGS_HELP = """Settings from the environment: PRACTICE_DB and PRACTICE_ACTOR (as --db and
+--actor); PRACTICE_TZ, the practice's time zone (default UTC); PRACTICE_CIPHER_KEY, encryption
+at rest; PRACTICE_CATCH_UP, how the read models catch up after an action: `background` (the
+default: a detached process catches them up and the action exits at once; every report catches
+up before it reads anyway) or `inline` (the action's own process, before it exits)."""
+
+
+@click.group(cls=PracticeGroup, epilog=SETTINGS_HELP)
 @click.option("--db", envvar="PRACTICE_DB", default=None, metavar="URL",
               help="sqlite:///FILE (default sqlite:///practice.db) or postgresql+psycopg://…")
 @click.option("--actor", envvar="PRACTICE_ACTOR", default=None,

@@ -24,7 +24,8 @@ def projections() -> None:
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
 @pass_practice
 def status(practice: PracticeContext, fmt: str) -> None:
-    """Each projection's position against the head of the log, and its rows."""
+    """Each projection's position against the head of the log, and its rows; and whether the
+    last background catch-up after an action failed."""
     rows = [
         {"name": s.name, "version": s.version, "position": s.position, "head": s.head,
          "behind": s.behind, "rows": s.rows}
@@ -32,6 +33,17 @@ def status(practice: PracticeContext, fmt: str) -> None:
     ]
     emit_rows(rows, ("name", "version", "position", "head", "behind", "rows"), fmt,
               title="Projections")
+    _warn_of_follower_failure(practice)
+
+
+def _warn_of_follower_failure(practice: PracticeContext) -> None:
+    """A detached follower's failure reaches no terminal: it is kept, and told here (ADR 14)."""
+    from practice_es.projections.follow import last_failure
+
+    failure = last_failure(practice.settings.db_url)
+    if failure is not None:
+        say(f"warning: the last background catch-up failed ({failure}); "
+            "`practice projections catch-up` or any report catches up")
 
 
 @projections.command("catch-up")
