@@ -204,8 +204,9 @@ class KeyStore:
 
     def data_key(self, owner: UUID, create: bool) -> bytes | None:
         """The owner's data key; None if it was destroyed. `create` makes one if none yet."""
-        if owner in self._cache:
-            return self._cache[owner]
+        cached = self._cache.get(owner, _MISSING)  # (one lookup: an import asks per field)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         found = self._select(owner)
         if found is _MISSING and create:
             found = self._insert(owner)

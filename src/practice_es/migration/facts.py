@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from eventsourcing.utils import get_topic
 
@@ -73,9 +73,22 @@ def ids_under(*parts: str) -> Callable[[str], UUID]:
     def derive(last: str) -> UUID:
         digest = start.copy()
         digest.update(last.encode())
-        return UUID(bytes=digest.digest()[:16], version=5)
+        return _uuid5(int.from_bytes(digest.digest()[:16]))
 
     return derive
+
+
+def _uuid5(value: int) -> UUID:
+    """`UUID(int=value, version=5)` without its checks and keyword handling (a third of the
+    time of deriving an id): the version and variant bits set as `UUID.__init__` sets them."""
+    ident = object.__new__(UUID)
+    object.__setattr__(ident, "int", value & _CLEAR | _VERSION_5)
+    object.__setattr__(ident, "is_safe", SafeUUID.unknown)
+    return ident
+
+
+_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))  # the variant and version bits
+_VERSION_5 = (0x8000 << 48) | (5 << 76)  # RFC 4122 variant, version 5
 
 
 def actor(file: str, row: int) -> str:

@@ -149,6 +149,7 @@ class Importer:
         self.streams = Streams(ledger, request.facts_in_memory)
         self.details: DetailIndex | None = None
         self.unrecorded: set[UUID] = set()  # clients whose intake was rejected late
+        self._last_client: ClientEntry | None = None  # the last one `client` let through
         self.visit_id = facts.ids_under(self.mapping.source, "appointment")
 
     def close(self) -> None:
@@ -222,6 +223,8 @@ class Importer:
                client_key: str) -> ClientEntry | None:
         """The client a row is about, or None (the row is rejected, saying why)."""
         entry = self.clients.find(client_key)
+        if entry is self._last_client:
+            return entry  # the previous row's (an export lists a client's rows together)
         if entry is None or entry.client_id in self.unrecorded:
             self.reject(file, number, own_id, f"client: no client '{client_key}' in "
                         f"{self.clients.file} (or its row was rejected)")
@@ -230,6 +233,7 @@ class Importer:
             self.reject(file, number, own_id, "client: erased (rule E1): nothing more is "
                         "recorded for them")
             return None
+        self._last_client = entry
         return entry
 
     # -- recording -------------------------------------------------------------------------
@@ -301,6 +305,7 @@ class Importer:
             problem = _intake_problem(row, on)
             if problem or on is None:
                 self.unrecorded.add(entry.client_id)
+                self._last_client = None  # (it may be this one)
                 self.reject(file, number, row.legacy_id, problem or "since: no date the client "
                             "came (no 'since' value and no dated record of them)")
                 continue

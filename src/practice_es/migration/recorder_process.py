@@ -14,6 +14,7 @@ races the last batch of the one that was killed.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import queue
@@ -108,7 +109,7 @@ class RecorderProcess:
         batches sent before are still being recorded."""
         while self._sent >= DEPTH:
             self._acknowledged()
-        data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        data = _flat_pickle(rows)
         self._outbox.put(_HEADER.pack(len(data)) + data)
         self._sent += 1
 
@@ -144,6 +145,17 @@ class RecorderProcess:
                 self._child.kill()
                 self._child.wait()
             self._output.close()
+
+
+def _flat_pickle(rows: Sequence[Row]) -> bytes:
+    """A batch pickled without the memo (`fast`): its rows are flat tuples that share
+    nothing worth naming twice but their topics, and memoising each of 10,000 rows' four
+    parts took half the time of pickling them."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # (no cycles in a list of flat tuples: nothing to memoise for)
+    pickler.dump(rows)
+    return buffer.getvalue()
 
 
 def _widen(pipe: IO[bytes]) -> None:

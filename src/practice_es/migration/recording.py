@@ -18,7 +18,7 @@ from collections.abc import Callable, Container, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -59,9 +59,13 @@ class Streams:
         self._cache: OrderedDict[UUID, Stream] = OrderedDict()
         self._held = 0
         self._dropped: dict[UUID, int | None] = {}  # the version of a created-only one
+        self._last: tuple[UUID | None, Stream] = (None, Stream())  # the most recent `get`
         self._store_was_empty = not ledger.recorder.max_notification_id()
 
     def get(self, ident: UUID) -> Stream:
+        last = self._last
+        if last[0] is ident:
+            return last[1]  # the most recent already (a client's rows come together)
         stream = self._cache.get(ident)
         if stream is None:
             stream = self._load(ident)
@@ -69,6 +73,7 @@ class Streams:
             self._held += len(stream.keys)
         else:
             self._cache.move_to_end(ident)
+        self._last = (ident, stream)
         return stream
 
     def note(self, stream: Stream, events: int, key: Hashable) -> None:
@@ -82,6 +87,7 @@ class Streams:
         of the `busy()` ones (their last batch is still being recorded: read back now, they
         would miss it)."""
         recording: Container[UUID] | None = None  # asked for only if there is a drop to make
+        self._last = (None, Stream())  # (it may be dropped)
         while self._held > self.capacity and len(self._cache) > 1:
             ident = next(iter(self._cache))
             if recording is None:
@@ -149,46 +155,56 @@ class StateEncoder:
 
     def __init__(self, mapper: PydanticMapper) -> None:
         self.mapper = mapper
-        self._templates: dict[type[Any], _Template] = {}
+        self.dumps = mapper.state_encoder()
+        self._plans: dict[type[Any], _Plan] = {}
 
     def encode(self, event_class: type[Any], ident: UUID, version: int,
                fields: dict[str, Any], timestamp: datetime) -> tuple[str, bytes]:
-        topic, names, template, required, class_version = self._template(event_class)
-        if tuple(fields) == names:
+        plan = self._plans.get(event_class) or self._plan(event_class)
+        if tuple(fields) == plan.names:
             # Every field given, in the model's order (as `facts` builds the hot events).
             state = {"timestamp": timestamp, **fields}
         else:
-            if not required <= fields.keys():
+            if not plan.required <= fields.keys():
                 raise TypeError(f"{event_class.__name__} needs "
-                                f"{sorted(required - fields.keys())}")
-            state = {name: fields.get(name, default) for name, default in template}
+                                f"{sorted(plan.required - fields.keys())}")
+            state = {name: fields.get(name, default) for name, default in plan.template}
             state["timestamp"] = timestamp
-        if class_version > 1:
-            state["class_version"] = class_version
-        return topic, self.mapper.sealed_state(topic, ident, version, state)
+        if plan.class_version > 1:
+            state["class_version"] = plan.class_version
+        if plan.sealed:  # (what `sealed_state` does, with the encoding in one call)
+            self.mapper.sealer.seal(plan.topic, ident, version, state)  # type: ignore[union-attr]
+        return plan.topic, self.dumps(state)
 
-    def _template(self, event_class: type[Any]) -> _Template:
-        found = self._templates.get(event_class)
-        if found is None:
-            event_class.model_rebuild()  # events may be compiled lazily (defer_build)
-            fields = {name: info for name, info in event_class.model_fields.items()
-                      if name not in _ENVELOPE}
-            template = tuple((name, None if info.is_required()
-                              else info.get_default(call_default_factory=True))
-                             for name, info in fields.items())
-            required = frozenset(name for name, info in fields.items()
-                                 if info.is_required() and name != "timestamp")
-            # The state starts with the record time; the shortcut needs it first.
-            names = tuple(fields)[1:] if next(iter(fields), None) == "timestamp" else None
-            found = (get_topic(event_class), names, template, required,
-                     getattr(event_class, "class_version", 1))
-            self._templates[event_class] = found
-        return found
+    def _plan(self, event_class: type[Any]) -> _Plan:
+        event_class.model_rebuild()  # events may be compiled lazily (defer_build)
+        fields = {name: info for name, info in event_class.model_fields.items()
+                  if name not in _ENVELOPE}
+        template = tuple((name, None if info.is_required()
+                          else info.get_default(call_default_factory=True))
+                         for name, info in fields.items())
+        required = frozenset(name for name, info in fields.items()
+                             if info.is_required() and name != "timestamp")
+        # The state starts with the record time; the shortcut needs it first.
+        names = tuple(fields)[1:] if next(iter(fields), None) == "timestamp" else None
+        topic = get_topic(event_class)
+        plan = self._plans[event_class] = _Plan(
+            topic, names, template, required, getattr(event_class, "class_version", 1),
+            self.mapper.seals(topic))
+        return plan
 
 
-# An event class's topic, its fields after the record time (None if that is not first), its
-# state's keys in order with their defaults, the keys it needs, and its class version.
-_Template = tuple[str, tuple[str, ...] | None, tuple[tuple[str, Any], ...], frozenset[str], int]
+class _Plan(NamedTuple):
+    """How one event class's states are made: its topic, its fields after the record time
+    (None if that is not first), its state's keys in order with their defaults, the keys it
+    needs, its class version, and whether the mapper may seal it (else orjson alone)."""
+
+    topic: str
+    names: tuple[str, ...] | None
+    template: tuple[tuple[str, Any], ...]
+    required: frozenset[str]
+    class_version: int
+    sealed: bool
 
 
 class FastWriter:
@@ -229,12 +245,14 @@ class FastWriter:
         self._make_keys()
         encode = self.encoder.encode
         rows: list[Row] = []
+        append = rows.append
         for unit, version, now in self._units:
             ident = unit.aggregate_id
             oid = ident.bytes
-            rows += ((oid, version + offset,
-                      *encode(change.event_class, ident, version + offset, change.fields, now))
-                     for offset, change in enumerate(unit.changes, start=1))
+            for change in unit.changes:
+                version += 1
+                append((oid, version,
+                        *encode(change.event_class, ident, version, change.fields, now)))
         units, self._units, self._count = self._units, [], 0
         with committing():
             if self._process is not None and self._process.ready(wait=self._every_batch):
