@@ -30,6 +30,7 @@ from pathlib import Path
 from practice_es.infrastructure.settings import DEFAULT_DB
 
 LOCK_FD = "PRACTICE_FOLLOW_LOCK_FD"  # the "waiting" lock a follower inherits from its action
+MODULE = "practice_es.projections.follow"  # not __name__, which is __main__ in a follower
 
 
 def lock_dir() -> Path:
@@ -105,7 +106,7 @@ def _spawn(url: str, waiting: int) -> None:
     import subprocess
 
     env = {**os.environ, "PRACTICE_DB": url, LOCK_FD: str(waiting)}
-    subprocess.Popen([sys.executable, "-m", __name__], env=env, start_new_session=True,
+    subprocess.Popen([sys.executable, "-m", MODULE], env=env, start_new_session=True,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL, close_fds=True, pass_fds=(waiting,))
 
