@@ -37,7 +37,9 @@ from practice_es.infrastructure.store import StoreLocation, parse_store_url, pre
 from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
-SNAPSHOT_EVERY = 100  # events; a client with 1,000 visits loads from a snapshot + < 100 events
+# Events of a client between snapshots: loading replays fewer than that after the latest (each
+# about 17 µs; at 100, a client acted on between two snapshots took 1.7× a new client's CPU).
+SNAPSHOT_EVERY = 10
 DDL_ATTEMPTS = 5  # starting processes that collide on the store's DDL retry (construct_recorder)
 
 
@@ -73,6 +75,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         """`check_key=False` opens the store without the master-key check, for `audit verify`:
         it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8)."""
         self.settings = settings or Settings.from_env()
+        self._saving: dict[UUID, PracticeAggregate] = {}  # the aggregates `save` is saving
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
         master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
         if self.location.path is not None:
@@ -133,6 +136,38 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
         return CurrentSnapshots(mapper=self.mapper, recorder=recorder)
 
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Any = project) -> None:
+        """Take a snapshot, then drop the aggregate's older ones: loading reads only the
+        latest, so the rest was storage growing with the square of a busy client's history.
+        A snapshot due as an aggregate is saved is taken of it as saved, not of a reload."""
+        saved = self._saving.get(aggregate_id)
+        if saved is not None and saved.version == version and self.snapshots is not None:
+            self.snapshots.put([PracticeSnapshot.take(saved)])
+        else:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        if version is not None:
+            self._drop_snapshots_before(aggregate_id, version)
+
+    def _drop_snapshots_before(self, ident: UUID, version: int) -> None:
+        assert self.snapshots is not None
+        recorder: Any = self.snapshots.recorder
+        table = recorder.events_table_name
+        try:
+            with recorder.datastore.transaction(commit=True) as cursor:
+                if self.location.backend == "sqlite":
+                    cursor.execute(f"DELETE FROM {table} WHERE originator_id = ? "
+                                   "AND originator_version < ?", (ident.hex, version))
+                else:
+                    from psycopg.sql import SQL, Identifier
+
+                    cursor.execute(SQL("DELETE FROM {}.{} WHERE originator_id = %s AND "
+                                       "originator_version < %s").format(
+                        Identifier(recorder.datastore.schema), Identifier(table)),
+                        (ident, version))
+        except (PersistenceError, sqlite3.Error):
+            pass  # a busy store: the action is recorded, the next snapshot drops these
+
     def construct_recorder(self) -> ApplicationRecorder:
         # Every start re-runs the store's idempotent DDL; on PostgreSQL two processes starting
         # at once can collide on eventsourcing's CREATE OR REPLACE FUNCTION ("tuple
@@ -170,6 +205,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save every pending event in one transaction; a conflict is a ConcurrentChange."""
+        self._saving = {obj.id: obj for obj in objs if isinstance(obj, PracticeAggregate)}
         try:
             return super().save(*objs, **kwargs)
         except IntegrityError:
@@ -181,6 +217,8 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             if "locked" in str(error) or "busy" in str(error):
                 raise ConcurrentChange(f"the ledger is busy ({error}); try again") from None
             raise
+        finally:
+            self._saving = {}
 
     def client(self, client_id: UUID) -> Client:
         return self.load(Client, client_id, "client")

@@ -144,44 +144,6 @@ def test_replay_gives_the_state_the_actions_built(db_url: str) -> None:
         reopened.close()
 
 
-def test_a_client_of_more_than_100_events_loads_from_a_snapshot(db_url: str) -> None:
-    ledger = open_ledger(db_url)
-    client = ledger.record_intake(name="Frequent Flyer", on=on("2025-01-01"))
-    for week in range(110):
-        ledger.complete_visit(client, measures={"pain": week % 10},
-                              on=on("2025-01-02") + week * (on("2025-01-09") - on("2025-01-02")))
-    ledger.close()
-    fresh = open_ledger(db_url)
-    try:
-        assert fresh.snapshots is not None
-        [snapshot] = fresh.snapshots.get(client, desc=True, limit=1)
-        assert snapshot.originator_version == 100
-        read_after: list[int | None] = []
-        events = fresh.repository.event_store
-        original_get = events.get
-
-        def get(*args: Any, **kwargs: Any) -> Any:
-            read_after.append(kwargs.get("gt"))
-            return original_get(*args, **kwargs)
-
-        events.get = get  # type: ignore[method-assign]
-        loaded = fresh.client(client)
-        events.get = original_get  # type: ignore[method-assign]
-        assert read_after == [100]  # only the events after the snapshot were read
-        replayed: Any = None
-        for event in fresh.events.get(client):
-            replayed = event.mutate(replayed)  # type: ignore[attr-defined]
-        assert isinstance(replayed, Client)
-        assert loaded.version == replayed.version == 111
-        fields = list(Client.State.model_fields)
-        assert {f: getattr(loaded, f) for f in fields} == {f: getattr(replayed, f) for f in fields}
-        assert (loaded.created_on, loaded.modified_on) == (replayed.created_on,
-                                                           replayed.modified_on)
-        assert loaded.completed_visits == 110
-    finally:
-        fresh.close()
-
-
 FIRST_VISIT = on("2025-01-02T09:00+00:00")
 
 
@@ -203,21 +165,55 @@ def replay_of(ledger: PracticeLedger, client: UUID) -> Client:
     return replayed
 
 
+def test_a_client_of_many_events_loads_from_its_latest_snapshot_the_only_one_kept(
+        db_url: str) -> None:
+    ledger = open_ledger(db_url)
+    client = frequent_visitor(ledger, 10 * SNAPSHOT_EVERY + 5)  # 3 events, then the visits
+    ledger.close()
+    fresh = open_ledger(db_url)
+    try:
+        assert fresh.snapshots is not None
+        # The older ones were dropped as each was taken.
+        assert [s.originator_version for s in fresh.snapshots.get(client)] == [10 * SNAPSHOT_EVERY]
+        read_after: list[int | None] = []
+        events = fresh.repository.event_store
+        original_get = events.get
+
+        def get(*args: Any, **kwargs: Any) -> Any:
+            read_after.append(kwargs.get("gt"))
+            return original_get(*args, **kwargs)
+
+        events.get = get  # type: ignore[method-assign]
+        loaded = fresh.client(client)
+        events.get = original_get  # type: ignore[method-assign]
+        assert read_after == [10 * SNAPSHOT_EVERY]  # only the events after the snapshot
+        replayed = replay_of(fresh, client)
+        assert loaded.version == replayed.version == 10 * SNAPSHOT_EVERY + 8
+        fields = list(Client.State.model_fields)
+        assert {f: getattr(loaded, f) for f in fields} == {f: getattr(replayed, f) for f in fields}
+        assert (loaded.created_on, loaded.modified_on) == (replayed.created_on,
+                                                           replayed.modified_on)
+        assert loaded.completed_visits == 10 * SNAPSHOT_EVERY + 5
+    finally:
+        fresh.close()
+
+
 def test_a_snapshot_of_the_old_shape_is_not_read_the_client_replays(db_url: str) -> None:
     """Snapshots stored before ADR 16 held every closed visit id in a list and every visit
     date in a dict, and no shape: such a snapshot is passed over, never misread."""
     ledger = open_ledger(db_url)
     try:
-        client = frequent_visitor(ledger, SNAPSHOT_EVERY - 3)  # no snapshot of ours yet
+        client = frequent_visitor(ledger, SNAPSHOT_EVERY - 4)  # at SNAPSHOT_EVERY - 1
+        assert ledger.snapshots is not None
+        assert not list(ledger.snapshots.get(client))  # no snapshot of ours yet
         old = replay_of(ledger, client).snapshot_state()  # the old shape, as it was stored
         del old["_shape"]
         old["completed_visits"] = 999  # would show, were the snapshot read
-        assert ledger.snapshots is not None
         ledger.snapshots.put([PracticeSnapshot(
             originator_id=client, originator_version=SNAPSHOT_EVERY - 1,
             timestamp=PracticeSnapshot.create_timestamp(), topic="practice:Client", state=old)])
         loaded = ledger.client(client)
-        assert loaded.completed_visits == SNAPSHOT_EVERY - 3
+        assert loaded.completed_visits == SNAPSHOT_EVERY - 4
         assert loaded.snapshot_state() == replay_of(ledger, client).snapshot_state()
         ledger.update_contact(client, phone="555", on=on("2027-01-01"))  # the interval's end
         [latest] = ledger.snapshots.get(client, desc=True, limit=1)
