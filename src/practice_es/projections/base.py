@@ -97,11 +97,20 @@ def topics_of(*aggregates: type) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+_HANDLERS: dict[tuple[type, type], Callable[..., None] | None] = {}
+
+
 def dispatch(handler_owner: object, event: DomainEvent, *args: Any) -> None:
-    """Call `_on_<EventName>(*args, event)` on the owner if it handles that event."""
-    handler = getattr(handler_owner, f"_on_{type(event).__name__}", None)
+    """Call `_on_<EventName>(*args, event)` on the owner if it handles that event. (The
+    handler is looked up once per class of owner and event: a rebuild dispatches every
+    event of the log, and building its name each time was a tenth of a projection's work.)"""
+    kinds = (type(handler_owner), type(event))
+    try:
+        handler = _HANDLERS[kinds]
+    except KeyError:
+        handler = _HANDLERS[kinds] = getattr(kinds[0], f"_on_{kinds[1].__name__}", None)
     if handler is not None:
-        handler(*args, event)
+        handler(handler_owner, *args, event)
 
 
 class Rows:

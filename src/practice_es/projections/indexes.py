@@ -5,6 +5,7 @@ about twice what the rows alone cost; building the index afterwards, by one sort
 it. A projection keeps during the rebuild only the indexes its own writes look rows up by
 (`Projection.lookups`). If the rebuild dies before the end, the next runner to start (`ensure`)
 builds whatever index is missing, so the read models are whole again whatever happened.
+A projection whose rare writes need an index it left out builds it then (`build_missing`).
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ def drop(conn: Connection, indexes: Iterable[Index]) -> None:
 
 def restore(conn: Connection, projections: Iterable[Projection]) -> None:
     """Build every index of the projections' tables that is missing."""
-    wanted = _indexes(projections)
+    build_missing(conn, [index for _, index in _indexes(projections)])
+
+
+def build_missing(conn: Connection, indexes: Iterable[Index]) -> None:
+    """Build those of the indexes that are missing (a rebuild left them out)."""
+    wanted = list(indexes)
     if not wanted:
         return
     existing = _index_names(conn)
-    for _, index in wanted:
+    for index in wanted:
         if index.name not in existing:
             index.create(conn)
 

@@ -83,6 +83,10 @@ def corrected_summary(corrected_event: str, changes: dict[str, Any]) -> str | No
 
 
 def summarise(event: DomainEvent) -> str:
-    name = type(event).__name__
+    return summarise_as(type(event).__name__, event)
+
+
+def summarise_as(name: str, fields: Any) -> str:
+    """The summary of an event of class `name` whose fields read as `fields`' attributes."""
     summary = _SUMMARIES.get(name)
-    return summary(event) if summary is not None else name
+    return summary(fields) if summary is not None else name

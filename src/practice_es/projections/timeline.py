@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -26,7 +26,8 @@ from practice_es.domain.events import DomainEvent
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.infrastructure.crypto import PERSONAL_FIELDS
-from practice_es.infrastructure.transcoding import erased_copy
+from practice_es.infrastructure.transcoding import erased_copy, marker
+from practice_es.projections import indexes
 from practice_es.projections.base import (
     Position,
     Projection,
@@ -40,7 +41,7 @@ from practice_es.projections.base import (
     wall,
 )
 from practice_es.projections.personal import PersonalText
-from practice_es.projections.summaries import corrected_summary, summarise
+from practice_es.projections.summaries import corrected_summary, summarise, summarise_as
 
 timeline = Table(
     "rm_timeline",
@@ -59,6 +60,8 @@ timeline = Table(
     Column("version", Integer),  # the client's own events: their version (corrections name it)
     Column("measures", Text, nullable=False),  # JSON object
 )
+
+_by_client = next(i for i in timeline.indexes if [c.name for c in i.columns] == ["client_id"])
 
 # Whose timeline an aggregate's events go to: programs and referrals name their client once.
 owners = Table(
@@ -82,24 +85,30 @@ class Timeline(Projection):
     tables = (timeline, owners)
     topics = topics_of(Client, ProgramOfCare, Referral)
     weight = 3.0  # a row for every event of the log
-    lookups = ("client_id",)  # a correction or an erasure finds the client's entries
+    # A correction or an erasure finds the client's entries by their client_id: its index
+    # is built before one is written (`_by_client`), not kept up row by row in a rebuild
+    # (a B-tree of random keys: every page's commit rewrote most of it).
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         known = Rows(owners, "aggregate_id")
-        known.preload_touched(
-            conn, (text_id(e.originator_id) for _, e in events if _aggregate(e) != "Client"),
-            (text_id(e.originator_id) for _, e in events if isinstance(e, _OWNS)))
-        entries = []
+        others = [e for _, e in events if _kind(type(e)).aggregate != "Client"]
+        known.preload_touched(conn, (text_id(e.originator_id) for e in others),
+                              (text_id(e.originator_id) for e in others if isinstance(e, _OWNS)))
+        entries, later = [], []
         for position, event in events:
-            mine = _aggregate(event) == "Client"
+            kind = _kind(type(event))
+            mine = kind.aggregate == "Client"
             client_id = text_id(event.originator_id) if mine else self._owner(known, event)
             if client_id is not None:
-                entries.append(self._entry(known, position, event, client_id, mine))
-        later = [e for _, e in events if isinstance(e, Client.EntryCorrected | Client.ClientErased)]
+                entries.append(self._entry(known, position, event, client_id, kind))
+            if kind.later:
+                later.append(event)
 
         def write(conn: Connection) -> None:
             known.flush(conn)
             insert_all(conn, timeline, entries)
+            if later:
+                indexes.build_missing(conn, [_by_client])
             for event in later:  # they change rows written before them: after the inserts
                 if isinstance(event, Client.EntryCorrected):
                     _correct(conn, event)
@@ -131,30 +140,76 @@ class Timeline(Projection):
 
     @staticmethod
     def _entry(known: Rows, position: int, event: DomainEvent, client_id: str,
-               mine: bool) -> dict[str, Any]:
-        """The entry of an event; `mine`: the client's own event (not a program's or a
-        referral's)."""
+               kind: _Kind) -> dict[str, Any]:
+        """The entry of an event (`kind`: what its class says about it)."""
         fields = vars(event)  # a field's value, or None if the event has no such field
         summary = summarise(event)
-        erased = erased_copy(event) if _personal(type(event)) else event
+        erased_summary = _erased_summary(event, kind, summary) if kind.personal else None
         if isinstance(event, Referral.ReferralConverted):
             label = (known.peek(text_id(event.originator_id)) or {}).get("label")
             summary = f"came by referral from {label}" if label else "came by referral"
-            erased = event
-        erased_summary = None if erased is event else summarise(erased)
         occurred_on = event.occurred_on
         measures = fields.get("measures")
         return {
             "position": position, "client_id": client_id,
             "happened_on": wall(occurred_on), "on_iso": occurred_on.isoformat(),
-            "event": type(event).__name__, "summary": summary,
-            "erased_summary": None if erased_summary == summary else erased_summary,
-            "program_id": hexid(event.originator_id if _aggregate(event) == "ProgramOfCare"
+            "event": kind.name, "summary": summary, "erased_summary": erased_summary,
+            "program_id": hexid(event.originator_id if kind.aggregate == "ProgramOfCare"
                                 else fields.get("program_id")),
             "ref": hexid(fields.get("assessment_id")),
-            "version": event.originator_version if mine else None,
+            "version": event.originator_version if kind.aggregate == "Client" else None,
             "measures": orjson.dumps(measures).decode() if measures else "{}",
         }
+
+
+class _Kind(NamedTuple):
+    """What the timeline needs to know of an event class, worked out once per class."""
+
+    name: str
+    aggregate: str  # the aggregate it belongs to, from its stable topic ("practice:Client.…")
+    personal: tuple[str, ...]  # the fields that may say something personal (ADR 5)
+    later: bool  # it changes entries written before it (a correction, an erasure)
+
+
+@functools.cache
+def _kind(event_class: type) -> _Kind:
+    topic = getattr(event_class, "TOPIC", "")
+    return _Kind(event_class.__name__, topic.split(":", 1)[-1].split(".", 1)[0],
+                 PERSONAL_FIELDS.get(topic, ()),
+                 issubclass(event_class, Client.EntryCorrected | Client.ClientErased))
+
+
+class _AsErased:
+    """An event's fields as they read once its person is erased: the markers in the filled
+    personal fields (as `erased_copy` puts them), the event's own values elsewhere. Only
+    read by the event's summary: no copy of the event is made and validated."""
+
+    def __init__(self, event: DomainEvent, markers: dict[str, Any]) -> None:
+        self._event = event
+        self._markers = markers
+
+    def __getattr__(self, name: str) -> Any:
+        markers = self._markers
+        return markers[name] if name in markers else getattr(self._event, name)
+
+
+def _erased_summary(event: DomainEvent, kind: _Kind, summary: str) -> str | None:
+    """The summary as it will read once the client is erased, if that is another."""
+    values = vars(event)
+    filled = [p for p in kind.personal if _filled(values.get(p.partition(".")[0]))]
+    if not filled:
+        return None
+    if any("." in p for p in filled):  # a correction's changed values: rare, the long way
+        erased = summarise(erased_copy(event))
+    else:
+        erased = summarise_as(kind.name, _AsErased(
+            event, {p: marker(type(event), p) for p in filled}))
+    return None if erased == summary else erased
+
+
+def _filled(value: Any) -> bool:
+    """As the sealer judges it: an empty field says nothing (and is left as it is)."""
+    return value is not None and value not in ("", [], {})
 
 
 def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
@@ -181,19 +236,3 @@ def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
         values["erased_summary"] = func.coalesce(t.erased_summary, t.summary)
     if values:
         conn.execute(timeline.update().where(entry).values(**values))
-
-
-@functools.cache
-def _personal(event_class: type) -> bool:
-    """Whether events of the class may say something personal (else erasure leaves them)."""
-    return bool(PERSONAL_FIELDS.get(getattr(event_class, "TOPIC", ""), ()))
-
-
-@functools.cache
-def _aggregate_of(topic: str) -> str:
-    return topic.split(":", 1)[-1].split(".", 1)[0]
-
-
-def _aggregate(event: DomainEvent) -> str:
-    """The aggregate an event belongs to, from its stable topic ("practice:Client.…")."""
-    return _aggregate_of(event.TOPIC)

@@ -50,10 +50,14 @@ class VisitBook(Projection):
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(visits, "visit_id")
-        rows.preload_touched(
-            conn, (text_id(vars(e).get("visit_id") or vars(e).get("entry_id"))
-                   for _, e in events),
-            (text_id(e.visit_id) for _, e in events if isinstance(e, Client.VisitScheduled)))
+        created, touched = set(), set()
+        for _, event in events:  # (one pass: this runs for every visit of the log)
+            if isinstance(event, Client.VisitScheduled):
+                created.add(text_id(event.visit_id))
+            else:
+                fields = vars(event)
+                touched.add(text_id(fields.get("visit_id") or fields.get("entry_id")))
+        rows.preload(conn, touched - created)
         for _, event in events:
             dispatch(self, event, rows)
         return rows.flush
