@@ -202,3 +202,24 @@ def test_bulk_and_single_writers_at_once_never_interleave_a_batch(
     assert all(p == list(range(p[0], p[0] + len(p))) for p in positions)
     verification = verify_chain(as_chained(ledger.recorder))
     assert verification.ok and verification.events == 6 * 200 + 60 + 2 * 100
+
+
+def page_plan(schema: str, after: int, stop: int) -> str:
+    """How the server reads one page of the log, as the projection runner asks for it."""
+    rows = sql(f'EXPLAIN SELECT * FROM "{schema}".practice_events WHERE notification_id > %s '
+               "AND notification_id <= %s AND topic = ANY(%s) ORDER BY notification_id "
+               "LIMIT 2000", after, stop, [TOPIC])
+    return "\n".join(line for line, in rows)
+
+
+def test_after_a_bulk_import_a_page_of_the_log_is_read_in_order_not_sorted(
+        ledger: PracticeLedger, postgres_schema: str) -> None:
+    """Not the whole rest of the log fetched and sorted for each page (the plan without
+    statistics, right after an import), but read along the position index."""
+    for _ in range(4):
+        insert_rows(ledger, rows_for(5000))
+
+    ledger.recorder.end_bulk()  # type: ignore[attr-defined]
+
+    plan = page_plan(postgres_schema, 1000, 20_000)
+    assert "Sort" not in plan and "practice_events_notification_id_idx" in plan

@@ -61,6 +61,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             "FROM STDIN (FORMAT BINARY)").format(events)
         self._copy_links = SQL("COPY {0} (position, link) FROM STDIN (FORMAT BINARY)"
                                ).format(table)
+        self._analyze = SQL("ANALYZE {0}, {1}").format(events, table)
         self._select_positioned = SQL("SELECT * FROM {0} WHERE originator_id = ANY(%s) "
                                       "ORDER BY notification_id").format(events)
 
@@ -112,6 +113,15 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 for position, link in enumerate(links, start):
                     copy.write_row((position, link))
         return list(range(start, start + len(rows)))
+
+    def end_bulk(self) -> None:
+        """After an import's `insert_rows`: the planner's statistics of the events and the
+        chain brought up to date. Without them, right after a large import (before
+        autovacuum's next round), a page of the log (`select_notifications`: a position
+        range, topics, ORDER BY, LIMIT) was planned as a bitmap scan of the whole rest of the
+        log and a sort, for every page: a rebuild's reading grew with the square of the log."""
+        with self.datastore.get_connection() as conn:
+            conn.execute(self._analyze)
 
     def _link_before(self, curs: Cursor[DictRow], first: int) -> bytes:
         """The last link, which the event at `first` follows; under the table lock."""
