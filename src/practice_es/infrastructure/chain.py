@@ -103,9 +103,15 @@ def as_chained(recorder: Any) -> ChainedRecorder:
     return recorder  # type: ignore[no-any-return]
 
 
-# An event as the SQLite recorder stores and hashes it: its id as stored and as hashed, its
-# version, topic and stored state.
-_Row = tuple[str, bytes, int, str, bytes]
+# An event as the SQLite recorder stores it (its id as stored: a UUID's hex), and as the chain
+# hashes it (its id as hashed: a UUID's 16 bytes); then its version, topic and stored state.
+_Row = tuple[str, int, str, bytes]
+_Hashed = tuple[bytes, int, str, bytes]
+
+
+def _key(ident: Any) -> str:
+    """An originator id as the SQLite recorder stores it."""
+    return ident.hex if isinstance(ident, UUID) else str(ident)
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -124,11 +130,12 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
-        return self._record(c, [
-            (s.originator_id.hex, s.originator_id.bytes, s.originator_version, s.topic, s.state)
-            if isinstance(s.originator_id, UUID) else
-            (s.originator_id, s.originator_id.encode(), s.originator_version, s.topic, s.state)
-            for s in stored_events])
+        hashed = [(s.originator_id.bytes, s.originator_version, s.topic, s.state)
+                  if isinstance(s.originator_id, UUID) else
+                  (str(s.originator_id).encode(), s.originator_version, s.topic, s.state)
+                  for s in stored_events]
+        return self._record(c, [(_key(s.originator_id), s.originator_version, s.topic, s.state)
+                                for s in stored_events], hashed)
 
     def insert_rows(self, rows: Sequence[tuple[bytes, int, str, bytes]]) -> list[int]:
         """`insert_events` of events given as (UUID's 16 bytes, version, topic, stored state),
@@ -140,8 +147,8 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         `end_bulk` checkpoints the rest."""
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
-            return self._record(c, [(oid.hex(), oid, version, topic, state)
-                                    for oid, version, topic, state in rows])
+            return self._record(c, [(oid.hex(), version, topic, state)
+                                    for oid, version, topic, state in rows], rows)
 
     def end_bulk(self) -> None:
         """After `insert_rows`: SQLite's usual checkpoints again, and the log checkpointed."""
@@ -150,7 +157,10 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             cursor.execute(f"PRAGMA wal_autocheckpoint = {DEFAULT_CHECKPOINT_PAGES}")
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    def _record(self, c: SQLiteCursor, rows: Sequence[_Row]) -> list[int]:
+    def _record(self, c: SQLiteCursor, rows: Sequence[_Row],
+                hashed: Sequence[_Hashed]) -> list[int]:
+        """Insert the events (`rows`, as stored) and their chain links (of `hashed`, the same
+        events with their ids as hashed), in the transaction of `c`."""
         if not rows:
             return []
         positions = self._insert_rows(c, rows)
@@ -165,7 +175,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 "from the log; run `practice audit verify`")
         previous = bytes(last["link"]) if last is not None else GENESIS
         links = []
-        for position, (_, oid, version, topic, state) in zip(positions, rows, strict=True):
+        for position, (oid, version, topic, state) in zip(positions, hashed, strict=True):
             previous = link_of(previous, position, version, oid, topic, state)
             links.append(previous)
         # The positions run without a gap (see `_insert_rows`): one statement cuts the links
@@ -182,9 +192,8 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         AUTOINCREMENT each new row gets the largest rowid + 1, and the write lock taken by the
         first INSERT keeps other writers out until the commit, so the rowids run without a gap
         up to last_insert_rowid(). The first event's own rowid confirms it."""
-        c.executemany(self.insert_events_statement,
-                      [(key, version, topic, state) for key, _, version, topic, state in rows])
-        key, _, version, _, _ = rows[0]
+        c.executemany(self.insert_events_statement, rows)
+        key, version, _, _ = rows[0]
         c.execute(f"SELECT last_insert_rowid(), rowid FROM {self.events_table_name} "
                   "WHERE originator_id = ? AND originator_version = ?", (key, version))
         last, start = c.fetchone()
