@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import uuid
+from pathlib import Path
 from typing import Any, ClassVar
 from unittest import SkipTest
 
@@ -184,3 +185,45 @@ def test_the_contract_ran_against_the_recorders_the_ledger_uses(db_url: str) -> 
         assert type(ledger.recorder).__name__ == topic.rsplit(":", 1)[1]
     finally:
         ledger.close()
+
+
+def test_a_bulk_insert_stores_and_chains_what_insert_events_would(
+        db_url: str, tmp_path: Path) -> None:
+    """Both ledger recorders' `insert_rows` (an import's batches: executemany on SQLite,
+    binary COPY on PostgreSQL) against the same events through eventsourcing's own
+    `insert_events`, into a second ledger on the same backend: the same log, the same head."""
+    from eventsourcing.persistence import StoredEvent
+
+    from practice_es.infrastructure.chain import as_chained
+
+    rows = [(uuid.uuid4().bytes, version, f"practice:Client.Event{version}",
+             b'{"n":%d}' % n + bytes(range(n % 50))) for n in range(300) for version in (1, 2)]
+    if db_url.startswith("sqlite"):
+        other = f"sqlite:///{tmp_path / 'other.db'}"
+    else:
+        schema = f"practice_contract_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with _admin_connect() as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        other = f"{POSTGRES_URL.split('?')[0]}?schema={schema}"
+    bulk = PracticeLedger(Settings(db_url=db_url, actor="contract"))
+    single = PracticeLedger(Settings(db_url=other, actor="contract"))
+    try:
+        half = len(rows) // 2  # in two batches, as an import sends them
+        positions = bulk.recorder.insert_rows(rows[:half]) + bulk.recorder.insert_rows(
+            rows[half:])
+        single.recorder.insert_events([
+            StoredEvent(originator_id=uuid.UUID(bytes=oid), originator_version=version,
+                        topic=topic, state=state) for oid, version, topic, state in rows])
+        logs = [[(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                 for n in app.recorder.select_notifications(start=1, limit=10_000)]
+                for app in (bulk, single)]
+        heads = [as_chained(app.recorder).chain_head() for app in (bulk, single)]
+    finally:
+        bulk.close()
+        single.close()
+        if not db_url.startswith("sqlite"):
+            with _admin_connect() as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert positions == list(range(1, len(rows) + 1))
+    assert logs[0] == logs[1] and len(logs[0]) == len(rows)
+    assert heads[0] == heads[1] and heads[0][0] == len(rows)
