@@ -10,7 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
 
-from practice_es.projections.bulk import _sqlite_datetime, insert_rows
+from practice_es.application import PracticeLedger
+from practice_es.projections.base import wall
+from practice_es.projections.bulk import KEY, _sqlite_datetime, insert_rows, update_rows
+from practice_es.projections.runner import ProjectionRunner
 from practice_es.projections.visits import visits
 
 SQLITE_DATETIME = visits.c.at.type.dialect_impl(create_engine("sqlite://").dialect)
@@ -35,3 +38,25 @@ def test_rows_read_back_as_written_and_rows_must_name_the_same_columns() -> None
         with pytest.raises(ValueError):
             insert_rows(conn, visits, [{**row, "visit_id": "v2"},
                                        {**row, "visit_id": "v3", "extra": 1}])
+
+
+def test_a_time_with_an_offset_is_written_as_its_wall_clock_time(ledger: PracticeLedger) -> None:
+    """The projections pass an event's own time to the bulk writer (wall-clock time in the
+    practice's zone, offset and all): each backend stores what `wall` would have given."""
+    from practice_es.projections.visits import VisitBook
+
+    india = timezone(timedelta(hours=5, minutes=30))
+    booked, at = datetime(2026, 1, 5, 23, 30, tzinfo=india), datetime(2026, 1, 9, 10, tzinfo=UTC)
+    runner = ProjectionRunner(ledger, [VisitBook()])
+    try:
+        runner.ensure()
+        with runner.transaction() as conn:
+            insert_rows(conn, visits, [{"visit_id": "v1", "client_id": "c1", "program_id": None,
+                                        "booked_on": booked, "at": at, "status": "scheduled",
+                                        "closed_on": None}])
+            update_rows(conn, visits, "visit_id", ("closed_on",),
+                        [{"closed_on": booked, KEY: "v1"}])
+            row = conn.execute(select(visits.c.booked_on, visits.c.at, visits.c.closed_on)).one()
+        assert tuple(row) == (wall(booked), wall(at), wall(booked))
+    finally:
+        runner.close()

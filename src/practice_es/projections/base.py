@@ -80,7 +80,8 @@ def hexid(ident: UUID | None) -> str | None:
 def wall(moment: datetime) -> datetime:
     """A business time as stored in read models: the wall-clock time in the practice's zone it
     was recorded in, without the offset (SQLite keeps no zone; day and month boundaries are the
-    practice's own, which is what every report groups by)."""
+    practice's own, which is what every report groups by). Rows written in bulk (bulk.py)
+    are made so by the writer: their values may keep the offset."""
     return moment.replace(tzinfo=None)
 
 

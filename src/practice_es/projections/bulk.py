@@ -15,7 +15,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, bindparam
+from sqlalchemy import Connection, DateTime, Dialect, Table, bindparam
 from sqlalchemy.dialects.sqlite.base import DATETIME as SQLITE_DATETIME
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -55,7 +55,9 @@ def _converted(values: list[Any], convert: list[tuple[int, Callable[[Any], Any]]
 
 
 def _processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column type's own bind processor, or an exact, faster equal of it."""
+    """The column type's own bind processor, or an exact, faster equal of it. A DateTime
+    is written as its wall-clock time, any offset dropped (as `base.wall` gives it): the
+    projections' hot paths pass an event's time as it is, a call fewer per value."""
     kind = table.c[column].type
     if isinstance(kind, PersonalText) and not sealing(dialect):
         return None  # it would hand every value back as it is
@@ -63,7 +65,9 @@ def _processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], A
     process = impl.bind_processor(dialect)
     if process is not None and isinstance(impl, SQLITE_DATETIME) and (
             impl._storage_format == SQLITE_DATETIME._storage_format):
-        return _sqlite_datetime(process)
+        return _sqlite_datetime(process)  # (its text leaves any offset out already)
+    if isinstance(kind, DateTime):
+        return _wall_clock(process)
     return process
 
 
@@ -74,6 +78,15 @@ def _sqlite_datetime(general: Callable[[Any], Any]) -> Callable[[Any], Any]:
         if type(value) is datetime:
             return value.isoformat(" ", "microseconds")[:26]
         return general(value)
+
+    return process
+
+
+def _wall_clock(general: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    def process(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        return value if general is None else general(value)
 
     return process
 
