@@ -55,6 +55,22 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+def _snapshot_statements(recorder: Any, backend: str) -> tuple[Any, Any]:
+    """Insert a snapshot row; delete an aggregate's snapshots before a version."""
+    if backend == "sqlite":
+        table = recorder.events_table_name
+        return (f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?")
+    from psycopg.sql import SQL, Identifier
+
+    name = SQL("{}.{}").format(Identifier(recorder.datastore.schema),
+                               Identifier(recorder.events_table_name))
+    return (SQL("INSERT INTO {} (originator_id, originator_version, topic, state) "
+                "VALUES (%s, %s, %s, %s)").format(name),
+            SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version < %s")
+            .format(name))
+
+
 class CurrentSnapshots(EventStore[UUID]):
     """The snapshot store, giving only snapshots of the shape this code stores: an aggregate
     whose latest snapshot is older replays from its events (a snapshot is a cache, ADR 16)."""
@@ -76,6 +92,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8)."""
         self.settings = settings or Settings.from_env()
         self._saving: dict[UUID, PracticeAggregate] = {}  # the aggregates `save` is saving
+        self._due: list[PracticeSnapshot] | None = None  # the snapshots its save takes
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
         master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
         if self.location.path is not None:
@@ -138,35 +155,35 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
                       projector_func: Any = project) -> None:
-        """Take a snapshot, then drop the aggregate's older ones: loading reads only the
-        latest, so the rest was storage growing with the square of a busy client's history.
-        A snapshot due as an aggregate is saved is taken of it as saved, not of a reload."""
-        saved = self._saving.get(aggregate_id)
-        if saved is not None and saved.version == version and self.snapshots is not None:
-            self.snapshots.put([PracticeSnapshot.take(saved)])
+        """Snapshot the aggregate: as it was just saved when the snapshot is due on a save
+        (no reload), and in place of its older snapshots (`_replace_snapshots`)."""
+        aggregate: Any = self._saving.get(aggregate_id)
+        if aggregate is None or aggregate.version != version:
+            aggregate = self.repository.get(aggregate_id, version=version,
+                                            projector_func=projector_func)
+        snapshot = PracticeSnapshot.take(aggregate)
+        if self._due is not None:
+            self._due.append(snapshot)  # written as the save ends
         else:
-            super().take_snapshot(aggregate_id, version, projector_func)
-        if version is not None:
-            self._drop_snapshots_before(aggregate_id, version)
+            self._replace_snapshots([snapshot])
 
-    def _drop_snapshots_before(self, ident: UUID, version: int) -> None:
+    def _replace_snapshots(self, snapshots: Sequence[PracticeSnapshot]) -> None:
+        """Store snapshots and drop their aggregates' older ones, in one transaction: loading
+        reads only the latest, so the rest was storage growing with the square of a busy
+        client's history, and each commit is an fsync."""
+        if not snapshots:
+            return
         assert self.snapshots is not None
         recorder: Any = self.snapshots.recorder
-        table = recorder.events_table_name
-        try:
-            with recorder.datastore.transaction(commit=True) as cursor:
-                if self.location.backend == "sqlite":
-                    cursor.execute(f"DELETE FROM {table} WHERE originator_id = ? "
-                                   "AND originator_version < ?", (ident.hex, version))
-                else:
-                    from psycopg.sql import SQL, Identifier
-
-                    cursor.execute(SQL("DELETE FROM {}.{} WHERE originator_id = %s AND "
-                                       "originator_version < %s").format(
-                        Identifier(recorder.datastore.schema), Identifier(table)),
-                        (ident, version))
-        except (PersistenceError, sqlite3.Error):
-            pass  # a busy store: the action is recorded, the next snapshot drops these
+        insert, drop = _snapshot_statements(recorder, self.location.backend)
+        sqlite = self.location.backend == "sqlite"  # (its recorder stores ids as hex text)
+        rows = [(s.originator_id.hex if sqlite else s.originator_id, s.originator_version,
+                 stored.topic, stored.state)
+                for s, stored in zip(snapshots, map(self.mapper.to_stored_event, snapshots),
+                                     strict=True)]
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(insert, rows)
+            cursor.executemany(drop, [row[:2] for row in rows])
 
     def construct_recorder(self) -> ApplicationRecorder:
         # Every start re-runs the store's idempotent DDL; on PostgreSQL two processes starting
@@ -204,10 +221,14 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         return bool(self.recorder.select_events(ident, limit=1))
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """Save every pending event in one transaction; a conflict is a ConcurrentChange."""
+        """Save every pending event in one transaction; a conflict is a ConcurrentChange.
+        The snapshots due are written after, all in one more (a lapse sweep saves 500)."""
         self._saving = {obj.id: obj for obj in objs if isinstance(obj, PracticeAggregate)}
+        self._due = []
         try:
-            return super().save(*objs, **kwargs)
+            recordings = super().save(*objs, **kwargs)
+            self._replace_snapshots(self._due)
+            return recordings
         except IntegrityError:
             raise ConcurrentChange(
                 "someone else changed the same record at the same moment; nothing was "
@@ -218,7 +239,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                 raise ConcurrentChange(f"the ledger is busy ({error}); try again") from None
             raise
         finally:
-            self._saving = {}
+            self._saving, self._due = {}, None
 
     def client(self, client_id: UUID) -> Client:
         return self.load(Client, client_id, "client")

@@ -198,6 +198,23 @@ def test_a_client_of_many_events_loads_from_its_latest_snapshot_the_only_one_kep
         fresh.close()
 
 
+def test_a_lapse_sweep_snapshots_each_client_it_brings_to_the_interval(db_url: str) -> None:
+    """One save of many clients: the snapshots due are written together, each of the client
+    as saved, and load as a replay of its events does."""
+    ledger = open_ledger(db_url)
+    try:
+        clients = [frequent_visitor(ledger, SNAPSHOT_EVERY - 4) for _ in range(3)]
+        assert ledger.sweep_lapses(clients, as_of=date(2027, 1, 1)) == clients
+        assert ledger.snapshots is not None
+        for client in clients:  # the Lapsed event is each one's SNAPSHOT_EVERY-th
+            [snapshot] = ledger.snapshots.get(client)
+            assert snapshot.originator_version == SNAPSHOT_EVERY
+            assert ledger.client(client).snapshot_state() == replay_of(
+                ledger, client).snapshot_state()
+    finally:
+        ledger.close()
+
+
 def test_a_snapshot_of_the_old_shape_is_not_read_the_client_replays(db_url: str) -> None:
     """Snapshots stored before ADR 16 held every closed visit id in a list and every visit
     date in a dict, and no shape: such a snapshot is passed over, never misread."""
