@@ -129,3 +129,30 @@ def test_streams_dropped_while_batches_are_in_flight_are_read_back_right(
                batch_events=50)
 
     assert set(stored_states(db_url)) == set(stored_states(clean))
+
+
+@pytest.mark.parametrize("second_process", [False, True])
+def test_after_an_import_every_commit_is_synced_again_and_the_log_checkpointed(
+        tmp_path: Path, export: Path, second_process: bool) -> None:
+    """A bulk insert's commits are not synced one by one (a re-run restores what a machine
+    crash would lose); once the import ends, the ledger is durable, and each connection of
+    its pool syncs and checkpoints as SQLite does by default."""
+    from practice_es.migration.importer import ImportRequest, import_export
+
+    with opened(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        import_export(ledger, ImportRequest(
+            paths=(export,), mapping=GENERIC, rejects=tmp_path / "rejects.csv",
+            batch_events=BATCH, recorder_process=second_process))
+        datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+        for _ in range(6):  # the pool hands its idle connections out in turn
+            with datastore.get_connection(commit=True) as conn:
+                cursor = conn.cursor()
+                cursor.execute("PRAGMA synchronous")
+                assert cursor.fetchone()[0] == 2  # FULL
+                cursor.execute("PRAGMA wal_autocheckpoint")
+                assert cursor.fetchone()[0] == 1000
+        with datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            busy, logged, copied = cursor.fetchone()
+    assert (busy, logged - copied) == (0, 0)  # nothing of the import left uncheckpointed
