@@ -80,8 +80,8 @@ def hexid(ident: UUID | None) -> str | None:
 def wall(moment: datetime) -> datetime:
     """A business time as stored in read models: the wall-clock time in the practice's zone it
     was recorded in, without the offset (SQLite keeps no zone; day and month boundaries are the
-    practice's own, which is what every report groups by). Rows written in bulk (bulk.py)
-    are made so by the writer: their values may keep the offset."""
+    practice's own, which is what every report groups by). (Dropping the offset here costs
+    less than working it out for the text SQLite stores; the bulk writer drops any left.)"""
     return moment.replace(tzinfo=None)
 
 

@@ -152,7 +152,7 @@ class Timeline(Projection):
         measures = fields.get("measures")
         return {
             "position": position, "client_id": client_id,
-            "happened_on": occurred_on, "on_iso": occurred_on.isoformat(),  # (bulk.py)
+            "happened_on": wall(occurred_on), "on_iso": occurred_on.isoformat(),
             "event": kind.name, "summary": summary, "erased_summary": erased_summary,
             "program_id": hexid(event.originator_id if kind.aggregate == "ProgramOfCare"
                                 else fields.get("program_id")),

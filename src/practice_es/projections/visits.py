@@ -65,19 +65,19 @@ class VisitBook(Projection):
     def _on_VisitScheduled(self, rows: Rows, event: Client.VisitScheduled) -> None:
         rows.add(text_id(event.visit_id), {
             "client_id": text_id(event.originator_id), "program_id": hexid(event.program_id),
-            "booked_on": event.occurred_on, "at": event.at,  # (wall-clock once written)
+            "booked_on": wall(event.occurred_on), "at": wall(event.at),
             "status": "scheduled", "closed_on": None,
         })
 
     def _on_VisitRescheduled(self, rows: Rows, event: Client.VisitRescheduled) -> None:
         row = rows.get(text_id(event.visit_id))
         if row is not None:
-            row["at"] = event.at
+            row["at"] = wall(event.at)
 
     def _close(self, rows: Rows, event: DomainEvent, visit_id: str, status: str) -> None:
         row = rows.get(visit_id)
         if row is not None:
-            row.update(status=status, closed_on=event.occurred_on)
+            row.update(status=status, closed_on=wall(event.occurred_on))
 
     def _on_VisitCancelled(self, rows: Rows, event: Client.VisitCancelled) -> None:
         self._close(rows, event, text_id(event.visit_id), "cancelled")
@@ -91,8 +91,8 @@ class VisitBook(Projection):
             rows.add(visit_id, {
                 "client_id": text_id(event.originator_id),
                 "program_id": hexid(event.program_id), "booked_on": None,
-                "at": event.occurred_on, "status": "completed",
-                "closed_on": event.occurred_on,
+                "at": wall(event.occurred_on), "status": "completed",
+                "closed_on": wall(event.occurred_on),
             })
             return
         self._close(rows, event, visit_id, "completed")
