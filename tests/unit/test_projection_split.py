@@ -3,6 +3,11 @@ work about even (the two heaviest, the timeline with a row per event and the vis
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from practice_es.projections import parallel
 from practice_es.projections.parallel import split
 from practice_es.projections.registry import all_projections
 
@@ -25,3 +30,26 @@ def test_the_two_halves_weigh_about_the_same() -> None:
 def test_one_projection_is_rebuilt_alone() -> None:
     timeline = [p for p in all_projections() if p.name == "timeline"]
     assert split(timeline) == (timeline, [])
+
+
+class _Runner:
+    """What `_worth_it` reads of a runner: a full rebuild of the ledger's own read models."""
+
+    own_database = True
+    keep = None
+
+
+@pytest.mark.parametrize(("setting", "idle", "expected"), [
+    (None, True, True), ("2", True, True), ("1", True, False), (None, False, False),
+])
+def test_a_long_rebuild_takes_a_second_process_when_a_core_is_idle_unless_told_one(
+        monkeypatch: pytest.MonkeyPatch, setting: str | None, idle: bool, expected: bool
+) -> None:
+    if setting is None:
+        monkeypatch.delenv(parallel.PROCESSES, raising=False)
+    else:
+        monkeypatch.setenv(parallel.PROCESSES, setting)
+    monkeypatch.setattr(parallel, "_idle_core", lambda: idle)
+    runner: Any = _Runner()
+    assert parallel._worth_it(runner, all_projections(), parallel.PARALLEL_FROM) is expected
+    assert not parallel._worth_it(runner, all_projections(), parallel.PARALLEL_FROM - 1)

@@ -6,10 +6,12 @@ Each process reads and decodes the events its own group needs; a page's rows and
 committed together as always, so a child that dies (or is killed) leaves its projections at a
 page boundary and this process simply catches them up after it, itself.
 
-Off unless asked for (PRACTICE_REBUILD_PROCESSES=2), and then only for a long replay with a
-core to spare: on the shared 2-core machine it was measured slower than one process (1M
-events: 67-80 s against 63-71 s; a third more CPU, as both decode every event the timeline
-reads and take turns on the write lock). It is kept for a machine with real idle cores.
+Used for a long replay when a core is idle over the last minute (PRACTICE_REBUILD_PROCESSES=1
+never): each process then does about half the work (1M demo events: 39.6 and 38.2 CPU
+seconds, against 56 in one process: both decode the events the timeline and the visits read),
+so a quiet 2-core machine finishes in about two thirds of the time (ADR 15). On a busy machine
+the two would only share one core and take turns on the write lock: slower than one process
+(measured at a load of 4-5: 67-80 s against 63-71 s per 1M events), so it stays one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from practice_es.infrastructure.settings import Settings
     from practice_es.projections.runner import Progress, ProjectionRunner
 
-PROCESSES = "PRACTICE_REBUILD_PROCESSES"  # "2": rebuild in two processes when worth it
+PROCESSES = "PRACTICE_REBUILD_PROCESSES"  # "1": one process; else two when worth it
 PARALLEL_FROM = 50_000  # events to replay before a second process is worth its start-up
 IDLE_MARGIN = 0.5  # the load average (ours included) must stay this far below the cores
 
@@ -52,7 +54,7 @@ def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
 
 
 def _worth_it(runner: ProjectionRunner, chosen: Sequence[Projection], head: int) -> bool:
-    return (os.environ.get(PROCESSES) == "2" and runner.own_database and runner.keep is None
+    return (os.environ.get(PROCESSES) != "1" and runner.own_database and runner.keep is None
             and len(chosen) > 1 and head >= PARALLEL_FROM and _idle_core())
 
 
