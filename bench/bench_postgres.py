@@ -109,7 +109,8 @@ def versus_sqlite(name: str, postgres: float, sqlite: float | None,
 def server_cpu_seconds() -> float:
     """CPU seconds used so far by the server's processes on this machine (the backend that
     does an import's inserts, the WAL writer, the checkpointer): what a child's own CPU time
-    leaves out. Zero where the server runs elsewhere."""
+    leaves out. Zero where the server runs elsewhere; it counts every session of the server,
+    so other work on it (a test suite) shows here too."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

@@ -100,19 +100,24 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             reserved = curs.fetchone()
             assert reserved is not None
             start = reserved["last"] - len(rows) + 1
-            previous = self._link_before(curs, start)
-            links = []
-            with curs.copy(self._copy_events) as copy:
-                copy.set_types(_EVENT_TYPES)
-                for position, (oid, version, topic, state) in enumerate(rows, start):
-                    copy.write_row((position, oid, version, topic, state))
-                    previous = link_of(previous, position, version, oid, topic, state)
-                    links.append(previous)
-            with curs.copy(self._copy_links) as copy:
-                copy.set_types(_LINK_TYPES)
-                for position, link in enumerate(links, start):
-                    copy.write_row((position, link))
+            self._copy(curs, start, self._link_before(curs, start), rows)
         return list(range(start, start + len(rows)))
+
+    def _copy(self, curs: Cursor[DictRow], start: int, previous: bytes,
+              rows: Sequence[Row]) -> None:
+        """The events at `start` on, then their links following `previous`, each table by
+        one binary COPY."""
+        links = []
+        with curs.copy(self._copy_events) as copy:
+            copy.set_types(_EVENT_TYPES)
+            for position, (oid, version, topic, state) in enumerate(rows, start):
+                copy.write_row((position, oid, version, topic, state))
+                previous = link_of(previous, position, version, oid, topic, state)
+                links.append(previous)
+        with curs.copy(self._copy_links) as copy:
+            copy.set_types(_LINK_TYPES)
+            for position, link in enumerate(links, start):
+                copy.write_row((position, link))
 
     def end_bulk(self) -> None:
         """After an import's `insert_rows`: the planner's statistics of the events and the
