@@ -22,15 +22,13 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from click.testing import CliRunner
 
 from practice_es.application import PracticeLedger
-from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections import follow
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
-from tests.cli.helpers import Run
+from tests.cli.helpers import Practice, Run
 from tests.integration.test_crashes import check_resume_equals_rebuild
 
 PRACTICE = str(Path(sys.executable).with_name("practice"))
@@ -255,18 +253,20 @@ def test_an_action_that_cannot_start_a_follower_catches_up_itself(
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(subprocess, "Popen", no_fork)
-    done = CliRunner().invoke(cli, ["client", "intake", "--name", "Ann Lee"],
-                              env={"PRACTICE_DB": sqlite_url, "PRACTICE_CATCH_UP": "background",
-                                   "PRACTICE_TZ": "UTC", "PRACTICE_CIPHER_KEY": None})
+    Practice(sqlite_url, env={"PRACTICE_CATCH_UP": "background"}).new(
+        "client", "intake", "--name", "Ann Lee")
 
-    assert done.exit_code == 0, done.output
     assert behind(sqlite_url) == 0
 
 
 def test_an_unknown_catch_up_mode_is_refused_naming_the_setting(sqlite_url: str) -> None:
-    done = CliRunner().invoke(cli, ["client", "intake", "--name", "Ann Lee"],
-                              env={"PRACTICE_DB": sqlite_url, "PRACTICE_CATCH_UP": "later"})
+    run = Practice(sqlite_url, env={"PRACTICE_CATCH_UP": "later"}).fails(
+        2, "client", "intake", "--name", "Ann Lee")
 
-    assert done.exit_code == 2
-    assert "PRACTICE_CATCH_UP" in done.stderr and "'later'" in done.stderr
-    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+    assert "invalid PRACTICE_CATCH_UP: 'later' is not one of background, inline" in run.stderr
+
+
+def test_practice_help_documents_the_setting(sqlite_url: str) -> None:
+    shown = Practice(sqlite_url).ok("--help")
+
+    assert "PRACTICE_CATCH_UP" in shown and "background" in shown and "inline" in shown

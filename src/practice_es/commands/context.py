@@ -42,11 +42,8 @@ class PracticeContext:
     def hand_off_catch_up(self) -> None:
         """After an action: the read models catch up in a detached follower (ADR 14), or
         here when asked (PRACTICE_CATCH_UP=inline) or when no follower can be started."""
-        if self.settings.catch_up == "background":
-            from practice_es.projections.follow import hand_off
-
-            if hand_off(self.settings.db_url):
-                return
+        if self.settings.catch_up == "background" and _hand_off(self.settings.db_url):
+            return
         try:
             self.runner().catch_up()
         except Exception as error:  # the next command or report catches up
@@ -61,6 +58,14 @@ class PracticeContext:
 
 
 pass_practice = click.make_pass_decorator(PracticeContext)
+
+
+def _hand_off(db_url: str) -> bool:
+    try:
+        from practice_es.projections.follow import hand_off
+    except ImportError:  # no fcntl: not a POSIX system
+        return False
+    return hand_off(db_url)
 
 
 def action(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
