@@ -151,6 +151,8 @@ class Rows:
         """The row (preloaded or added), marked changed: the caller is about to change it."""
         row = self.rows.get(key)
         if row is not None and key not in self._new:
+            if key not in self._stored:  # added, flushed, untouched since: as written
+                self._stored[key] = dict(row)
             self._dirty.add(key)
         return row
 
@@ -165,8 +167,8 @@ class Rows:
 
     def flush(self, conn: Connection) -> None:
         if self._new:
+            # (not copied as written now: `get` does, for the few changed again after)
             insert_rows(conn, self.table, [self.rows[k] for k in sorted(self._new)])
-            self._stored.update({k: dict(self.rows[k]) for k in self._new})
         for columns, changed in self._changes().items():
             update_rows(conn, self.table, self.key, columns, changed)
         self._new.clear()

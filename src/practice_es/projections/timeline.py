@@ -167,7 +167,8 @@ class _Kind(NamedTuple):
 
     name: str
     aggregate: str  # the aggregate it belongs to, from its stable topic ("practice:Client.…")
-    personal: tuple[str, ...]  # the fields that may say something personal (ADR 5)
+    personal: tuple[tuple[str, str], ...]  # the fields that may say something personal
+    # (ADR 5), each as (its top-level field, its path)
     later: bool  # it changes entries written before it (a correction, an erasure)
 
 
@@ -175,7 +176,7 @@ class _Kind(NamedTuple):
 def _kind(event_class: type) -> _Kind:
     topic = getattr(event_class, "TOPIC", "")
     return _Kind(event_class.__name__, topic.split(":", 1)[-1].split(".", 1)[0],
-                 PERSONAL_FIELDS.get(topic, ()),
+                 tuple((p.partition(".")[0], p) for p in PERSONAL_FIELDS.get(topic, ())),
                  issubclass(event_class, Client.EntryCorrected | Client.ClientErased))
 
 
@@ -196,7 +197,8 @@ class _AsErased:
 def _erased_summary(event: DomainEvent, kind: _Kind, summary: str) -> str | None:
     """The summary as it will read once the client is erased, if that is another."""
     values = vars(event)
-    filled = [p for p in kind.personal if _filled(values.get(p.partition(".")[0]))]
+    filled = [path for field, path in kind.personal
+              if (value := values.get(field)) is not None and value not in _EMPTY]
     if not filled:
         return None
     if any("." in p for p in filled):  # a correction's changed values: rare, the long way
@@ -207,9 +209,8 @@ def _erased_summary(event: DomainEvent, kind: _Kind, summary: str) -> str | None
     return None if erased == summary else erased
 
 
-def _filled(value: Any) -> bool:
-    """As the sealer judges it: an empty field says nothing (and is left as it is)."""
-    return value is not None and value not in ("", [], {})
+# As the sealer judges it: an empty field says nothing (and is left as it is).
+_EMPTY: tuple[Any, ...] = ("", [], {})
 
 
 def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
