@@ -215,6 +215,14 @@ def test_a_lapse_sweep_snapshots_each_client_it_brings_to_the_interval(db_url: s
         ledger.close()
 
 
+OLD_CLIENT_STATE = {
+    "name", "date_of_birth", "email", "phone", "reasons", "goals", "conditions", "medications",
+    "open_contraindications", "referral_source", "referrer", "referral_id", "legacy_id",
+    "intake_on", "assessment_ids", "scheduled", "closed_visit_ids", "completed_visits",
+    "last_completed_on", "status", "lapsed_on", "recall_since_lapse", "contact_set_at",
+    "visit_dates", "_created_on", "_modified_on"}
+
+
 def test_a_snapshot_of_the_old_shape_is_not_read_the_client_replays(db_url: str) -> None:
     """Snapshots stored before ADR 16 held every closed visit id in a list and every visit
     date in a dict, and no shape: such a snapshot is passed over, never misread."""
@@ -225,6 +233,7 @@ def test_a_snapshot_of_the_old_shape_is_not_read_the_client_replays(db_url: str)
         assert not list(ledger.snapshots.get(client))  # no snapshot of ours yet
         old = replay_of(ledger, client).snapshot_state()  # the old shape, as it was stored
         del old["_shape"]
+        assert set(old) == OLD_CLIENT_STATE  # ClientState's fields at 15057e2, record times
         old["completed_visits"] = 999  # would show, were the snapshot read
         ledger.snapshots.put([PracticeSnapshot(
             originator_id=client, originator_version=SNAPSHOT_EVERY - 1,
