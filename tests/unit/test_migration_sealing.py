@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 
+import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from practice_es.infrastructure.crypto import _NONCES, seal, unseal
@@ -46,3 +47,17 @@ def test_a_forked_child_does_not_repeat_its_parent_s_next_nonces() -> None:
     os.close(write)
     from_parent = b"".join(_NONCES.take() for _ in range(10))
     assert len(from_child) == 120 and from_child != from_parent
+
+
+def test_a_child_forked_without_python_s_hooks_does_not_repeat_them_either(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork made in C (no `os.register_at_fork` hook run) copies the parent's buffer into
+    the child: there it is fetched anew, because the process id changed."""
+    _NONCES.take()
+    copied = (_NONCES._buffer, _NONCES._used)  # the memory such a fork copies
+    from_parent = [_NONCES.take() for _ in range(10)]
+    _NONCES._buffer, _NONCES._used = copied
+    parent = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: parent + 1)
+    from_child = [_NONCES.take() for _ in range(10)]
+    assert not set(from_child) & set(from_parent)

@@ -64,20 +64,21 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 class _Nonces:
     """Random nonces from the operating system's generator, fetched 4096 at a time (a
     system call per field sealed was a twentieth of an import). No bytes are ever handed out
-    twice: a lock between threads, and a forked child drops what its parent had fetched."""
+    twice: a lock between threads, and a forked child drops what its parent had fetched,
+    whether it was forked through Python's hooks or not (the buffer knows its process)."""
 
     def __init__(self) -> None:
         self.forget()
 
     def forget(self) -> None:
         self._lock = threading.Lock()
-        self._buffer, self._used = b"", 0
+        self._buffer, self._used, self._pid = b"", 0, os.getpid()
 
     def take(self) -> bytes:
         with self._lock:
             start = self._used
-            if start + _NONCE > len(self._buffer):
-                self._buffer, start = os.urandom(_NONCE * 4096), 0
+            if start + _NONCE > len(self._buffer) or self._pid != os.getpid():
+                self._buffer, start, self._pid = os.urandom(_NONCE * 4096), 0, os.getpid()
             self._used = start + _NONCE
             return self._buffer[start:start + _NONCE]
 
