@@ -17,7 +17,10 @@ The ledger is built once and kept in --cache (default /tmp/practice-rebuild-benc
   `migrate import`, the log the benchmark suite measures.
 
 Each measurement runs `practice projections rebuild` as a child process under
-/usr/bin/time, so the figure is what a user sees: seconds from start to exit, peak RSS.
+/usr/bin/time, so the figure is what a user sees: seconds from start to exit, peak RSS (of its
+largest process), CPU seconds (its second process's included). A long rebuild takes a second
+process when a core is idle (ADR 15); `PRACTICE_REBUILD_PROCESSES=1` in the environment keeps
+it to one, to compare.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ committed together as always, so a child that dies (or is killed) leaves its pro
 page boundary and this process simply catches them up after it, itself.
 
 Used for a long replay when a core is idle over the last minute (PRACTICE_REBUILD_PROCESSES=1
-never): each process then does about half the work (1M demo events: 39.6 and 38.2 CPU
-seconds, against 56 in one process: both decode the events the timeline and the visits read),
-so a quiet 2-core machine finishes in about two thirds of the time (ADR 15). On a busy machine
-the two would only share one core and take turns on the write lock: slower than one process
-(measured at a load of 4-5: 67-80 s against 63-71 s per 1M events), so it stays one.
+never): each process then does about two thirds of one process's work (both decode the events
+the timeline and the visits read), and they wait for each other's writes, so a quiet 2-core
+machine gains about a tenth (406,950 events: 14.3 s against 16.0-16.2 s; ADR 15). On a busy
+machine the two would only share one core and take turns on the write lock: slower than one
+process (measured at a load of 4-5: 67-80 s against 63-71 s per 1M events), so it stays one.
 """
 
 from __future__ import annotations
