@@ -7,6 +7,7 @@ the domain, so imports can derive them and tests can fix them.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -15,7 +16,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
-    ApplicationRecorder,
     EventStore,
     IntegrityError,
     OperationalError,
@@ -40,7 +40,12 @@ TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 # Events of a client between snapshots: loading replays fewer than that after the latest (each
 # about 17 µs; at 100, a client acted on between two snapshots took 1.7× a new client's CPU).
 SNAPSHOT_EVERY = 10
-DDL_ATTEMPTS = 5  # starting processes that collide on the store's DDL retry (construct_recorder)
+DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
+_DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")
+
+
+def _ddl_collision(error: Exception) -> bool:
+    return any(words in str(error) for words in _DDL_COLLISIONS)
 
 
 class StoreUnavailable(InvalidInput):
@@ -97,12 +102,32 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
         if self.location.path is not None:
             prepare_sqlite_file(self.location.path)
-        try:
-            super().__init__(env=self.location.env)
-            self.keys = self._open_keys(master, check_key)
-        except (PersistenceError, sqlite3.DatabaseError) as error:
-            # sqlite3's own error escapes eventsourcing when the file is not a database.
-            raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
+        # Every start re-runs the store's idempotent DDL (eventsourcing's tables, type and
+        # function, the snapshots, the key tables). On PostgreSQL processes starting at once can
+        # collide on it: CREATE OR REPLACE FUNCTION ("tuple concurrently updated"), or two
+        # CREATE TYPE/TABLE IF NOT EXISTS in a fresh schema (the loser's row in pg_type's unique
+        # index). Running it again is safe (the winner's objects exist by then): retried.
+        for attempt in range(1, DDL_ATTEMPTS + 1):
+            try:
+                super().__init__(env=self.location.env)
+                self.keys = self._open_keys(master, check_key)
+                return
+            except (PersistenceError, sqlite3.DatabaseError) as error:
+                self._close_partly_open()
+                if attempt < DDL_ATTEMPTS and _ddl_collision(error):
+                    continue
+                # sqlite3's own error escapes eventsourcing when the file is not a database.
+                raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
+
+    def _close_partly_open(self) -> None:
+        """Close what an open that failed half way had opened (its connection pools)."""
+        for part in ("recorder", "snapshots"):
+            store = getattr(self, part, None)
+            recorder = getattr(store, "recorder", store)
+            datastore = getattr(recorder, "datastore", None)
+            if datastore is not None:
+                with contextlib.suppress(Exception):
+                    datastore.close()
 
     def _safe_url(self) -> str:
         """The URL without its password, for messages."""
@@ -184,18 +209,6 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         with recorder.datastore.transaction(commit=True) as cursor:
             cursor.executemany(insert, rows)
             cursor.executemany(drop, [row[:2] for row in rows])
-
-    def construct_recorder(self) -> ApplicationRecorder:
-        # Every start re-runs the store's idempotent DDL; on PostgreSQL two processes starting
-        # at once can collide on eventsourcing's CREATE OR REPLACE FUNCTION ("tuple
-        # concurrently updated"). Running it again is safe, so a collision is retried.
-        for attempt in range(1, DDL_ATTEMPTS + 1):
-            try:
-                return super().construct_recorder()
-            except PersistenceError as error:
-                if attempt == DDL_ATTEMPTS or "concurrently updated" not in str(error):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- time and who --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from uuid import UUID
 from practice_es.application import PracticeLedger
 from practice_es.domain.client import Client
 from practice_es.infrastructure.settings import Settings
+from tests.conftest import count_events
 
 # The worker imports everything first, says it is ready, and waits for the start signal, so
 # the processes really act at the same moment. With `forced`, each also waits, after loading
@@ -130,3 +131,14 @@ def test_two_processes_completing_visits_for_one_client(db_url: str, tmp_path: P
     assert sorted(str(e.visit_id) for e in completed) == sorted(won)  # none lost, none twice
     assert version == len(events) == 1 + len(won)
     assert [e.originator_version for e in events] == list(range(1, version + 1))
+
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(db_url: str, tmp_path: Path) -> None:
+    """The first commands on an empty database (a fresh PostgreSQL schema) all create the
+    store at the same moment: none may fail because another created a table or type first."""
+    parties = 6
+    outcomes = race(db_url, tmp_path / "signals", ["client", "intake", "--name", "Racer"],
+                    parties, False)
+    assert [o.code for o in outcomes] == [0] * parties, [o.stderr for o in outcomes]
+    assert count_events(db_url) == parties
