@@ -31,7 +31,7 @@ STORED = {"stored": True}  # validation context of an event read back from the s
 SNAPSHOT_SHAPE = 2
 # An undecodable byte (a lone surrogate) cannot be stored; a control character other than tab
 # and newline breaks read models (PostgreSQL text refuses NUL) and CSV output.
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class Envelope(BaseModel):
@@ -60,7 +60,7 @@ class DomainEvent(Envelope):
     def _storable(cls, value: Any, info: ValidationInfo) -> Any:
         """New events carry only text that can be stored and shown (stored ones are as they
         are). The message never repeats the text: it may be a health detail."""
-        if info.context != STORED and _has_unstorable(value):
+        if info.context != STORED and has_unstorable(value):
             raise ValueError("contains a character that cannot be stored (an undecodable "
                              "byte or a control character)")
         return value
@@ -183,13 +183,13 @@ class PracticeAggregate(BaseAggregate[UUID]):
         self.__dict__.update({name: getattr(model, name) for name in self.State.model_fields})
 
 
-def _has_unstorable(value: Any) -> bool:
+def has_unstorable(value: Any) -> bool:
     if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
+        return UNSTORABLE.search(value) is not None
     if isinstance(value, list | tuple | set):
-        return any(_has_unstorable(v) for v in value)
+        return any(has_unstorable(v) for v in value)
     if isinstance(value, dict):
-        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
+        return any(has_unstorable(k) or has_unstorable(v) for k, v in value.items())
     return False
 
 

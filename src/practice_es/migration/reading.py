@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from practice_es.domain.errors import InvalidInput
-from practice_es.domain.events import _UNSTORABLE as UNSTORABLE
+from practice_es.domain.events import UNSTORABLE
 from practice_es.migration.mapping import Mapping, Part
 
 CHUNK = 1 << 20

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from practice_es.domain.errors import InvalidInput
-from practice_es.domain.events import _has_unstorable as has_unstorable
+from practice_es.domain.events import has_unstorable
 from practice_es.domain.measures import validate_measure
 from practice_es.migration.dates import DateReader
 
