@@ -38,7 +38,7 @@ from practice_es.infrastructure.crypto import (
 
 _ENVELOPE = {"originator_id", "originator_version"}
 _SNAPSHOT = "practice:Snapshot"
-_SEALED = "_sealed"
+SEALED = "_sealed"  # the key of the sealed block in a stored state
 _SELF_OWNED = ("practice:Client", "practice:Referral.ReferralReceived")  # the person is the id
 _NAMES_CLIENT = ("practice:ProgramOfCare.ProgramRecommended", "practice:Referral.ReferralMade")
 _ABSENT = object()
@@ -175,8 +175,8 @@ class Sealer:
         for path in filled:
             _pop(container, path)
         ident_text = self._text(ident)
-        sealed = seal(key, orjson.dumps(filled), _aad(ident_text, version, topic))
-        container[_SEALED] = {"o": ident_text if owner is ident else str(owner),
+        sealed = seal(key, orjson.dumps(filled), aad(ident_text, version, topic))
+        container[SEALED] = {"o": ident_text if owner is ident else str(owner),
                               "f": list(filled),
                               "d": b2a_base64(sealed, newline=False).decode("ascii")}
 
@@ -191,14 +191,14 @@ class Sealer:
     def open(self, topic: str, ident: UUID, version: int, state: dict[str, Any]) -> None:
         """Put the personal fields back: as sealed, or erasure markers if the key is gone."""
         container, _, model = _target(topic, state)
-        block = container.pop(_SEALED, None)
+        block = container.pop(SEALED, None)
         if block is None:
             return
         key = self.keys.data_key(UUID(block["o"]), create=False)
         if key is None:
             values = {path: marker(model, path) for path in block["f"]}
         else:
-            plain = unseal(key, b64decode(block["d"]), _aad(ident, version, topic))
+            plain = unseal(key, b64decode(block["d"]), aad(ident, version, topic))
             values = orjson.loads(plain)
         for path, value in values.items():
             _put(container, path, value)
@@ -236,7 +236,8 @@ def _event_target(topic: str) -> tuple[tuple[str, ...], Any]:
     return paths, resolve_topic(topic) if paths else None
 
 
-def _aad(ident: UUID | str, version: int, topic: str) -> bytes:
+def aad(ident: UUID | str, version: int, topic: str) -> bytes:
+    """What a sealed block is bound to: its event (id as `str(UUID)` prints it), version, topic."""
     return f"{ident}|{version}|{topic}".encode()
 
 
@@ -246,12 +247,18 @@ def _filled_paths(container: dict[str, Any], paths: tuple[str, ...]) -> dict[str
         value = container.get(path, _ABSENT)  # (no key has a dot: "a.b" is looked up below)
         if value is _ABSENT and "." in path:
             value = _get(container, path)
-        if value is not _ABSENT and value is not None and value not in _EMPTY:
+        if value is not _ABSENT and is_filled(value):
             filled[path] = value
     return filled
 
 
 _EMPTY: tuple[Any, ...] = ("", [], {})
+
+
+def is_filled(value: Any) -> bool:
+    """Whether a personal field says something: the sealer seals it, erasure marks it (an
+    empty one is left as it is)."""
+    return value is not None and value not in _EMPTY
 
 
 def erased_copy(event: Any) -> Any:

@@ -32,15 +32,20 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from practice_es.domain.events import STORED
 from practice_es.infrastructure.crypto import unseal
-from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, upcast
+from practice_es.infrastructure.transcoding import (
+    SEALED,
+    OrjsonTranscoder,
+    PydanticMapper,
+    aad,
+    upcast,
+)
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
     from practice_es.domain.events import DomainEvent
 
-_SEALED = b'"_sealed"'
+_SEALED = f'"{SEALED}"'.encode()
 _CLASS_VERSION = b'"class_version"'
-_BLOCK = "_sealed"
 _OWNER = re.compile(rb'"_sealed":\{"o":"([0-9a-f-]{36})"')  # whose key opens the block
 
 
@@ -171,7 +176,7 @@ class EventDecoder:
         one per visit): the owner's key found by the id's text, not a UUID made each time.
         Anything else (no key: the person was erased; a correction's nested fields; another
         sealer) is left as it is for `Sealer.open` (False)."""
-        block = state.get(_BLOCK)
+        block = state.get(SEALED)
         keys = getattr(self.mapper.sealer, "keys", None)
         if type(block) is not dict or keys is None or any("." in f for f in block["f"]):
             return False
@@ -182,9 +187,9 @@ class EventDecoder:
             if key is None:
                 return False
             self._keys[owner] = key
-        aad = f"{_dashed(raw.originator_id)}|{raw.originator_version}|{raw.topic}".encode()
-        fields = orjson.loads(unseal(key, b64decode(block["d"]), aad))
-        del state[_BLOCK]
+        bound = aad(_dashed(raw.originator_id), raw.originator_version, raw.topic)
+        fields = orjson.loads(unseal(key, b64decode(block["d"]), bound))
+        del state[SEALED]
         state.update(fields)
         return True
 

@@ -242,11 +242,9 @@ class ProjectionRunner:
     def _decode(self, raw: Sequence[RawEvent], behind: Sequence[Projection],
                 current: dict[str, int]) -> list[tuple[int, str, DomainEvent]]:
         """The page's events that some projection still needs, decoded."""
-        after, default = _needed_after(behind, current)
         needed = raw  # (a rebuild: every projection is before the page, none is skipped)
-        # (none reads every topic, `default` infinite: the page holds only topics in `after`)
-        floor = max([*after.values(), default if default != float("inf") else 0])
-        if raw and floor >= raw[0].position:
+        if raw and any(current[p.name] >= raw[0].position for p in behind):
+            after, default = _needed_after(behind, current)
             needed = [r for r in raw if r.position > after.get(r.topic, default)]
         events = self.decoder.decode_page(needed)
         decoded = [(r.position, r.topic, e) for r, e in zip(needed, events, strict=True)]

@@ -26,7 +26,7 @@ from practice_es.domain.events import DomainEvent
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.infrastructure.crypto import PERSONAL_FIELDS
-from practice_es.infrastructure.transcoding import erased_copy, marker
+from practice_es.infrastructure.transcoding import erased_copy, is_filled, marker
 from practice_es.projections import indexes
 from practice_es.projections.base import (
     Position,
@@ -197,8 +197,7 @@ class _AsErased:
 def _erased_summary(event: DomainEvent, kind: _Kind, summary: str) -> str | None:
     """The summary as it will read once the client is erased, if that is another."""
     values = vars(event)
-    filled = [path for field, path in kind.personal
-              if (value := values.get(field)) is not None and value not in _EMPTY]
+    filled = [path for field, path in kind.personal if is_filled(values.get(field))]
     if not filled:
         return None
     if any("." in p for p in filled):  # a correction's changed values: rare, the long way
@@ -208,9 +207,6 @@ def _erased_summary(event: DomainEvent, kind: _Kind, summary: str) -> str | None
             event, {p: marker(type(event), p) for p in filled}))
     return None if erased == summary else erased
 
-
-# As the sealer judges it: an empty field says nothing (and is left as it is).
-_EMPTY: tuple[Any, ...] = ("", [], {})
 
 
 def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
