@@ -114,8 +114,10 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         state = self.decode_state(stored)
         try:
             if self.sealer is not None:
-                self.sealer.open(stored.topic, UUID(str(stored.originator_id)),
-                                 stored.originator_version, state)
+                ident = stored.originator_id  # a UUID from either store: made once per row
+                if type(ident) is not UUID:
+                    ident = UUID(str(ident))
+                self.sealer.open(stored.topic, ident, stored.originator_version, state)
             state = upcast(event_class, state)
             state["originator_id"] = stored.originator_id
             state["originator_version"] = stored.originator_version
@@ -181,10 +183,11 @@ class Sealer:
                               "d": b2a_base64(sealed, newline=False).decode("ascii")}
 
     def _text(self, ident: UUID) -> str:
-        """`str(ident)`, kept for the aggregate sealed last (an import seals one client's
-        events one after another; a UUID's text is made in Python, slowly)."""
+        """`str(ident)`, kept for the aggregate sealed or opened last (an import seals one
+        client's events one after another, a load opens them; a UUID's text is made in
+        Python, slowly: an equal UUID is a cheaper test)."""
         last = self._last  # (one read: another thread may replace it)
-        if last[0] is not ident:
+        if last[0] is not ident and last[0] != ident:
             last = self._last = (ident, str(ident))
         return last[1]
 
@@ -194,11 +197,14 @@ class Sealer:
         block = container.pop(SEALED, None)
         if block is None:
             return
-        key = self.keys.data_key(UUID(block["o"]), create=False)
+        ident_text = self._text(ident)
+        # Most blocks are their own aggregate's person's (a client's events): no UUID to make.
+        owner = ident if block["o"] == ident_text else UUID(block["o"])
+        key = self.keys.data_key(owner, create=False)
         if key is None:
             values = {path: marker(model, path) for path in block["f"]}
         else:
-            plain = unseal(key, b64decode(block["d"]), aad(ident, version, topic))
+            plain = unseal(key, b64decode(block["d"]), aad(ident_text, version, topic))
             values = orjson.loads(plain)
         for path, value in values.items():
             _put(container, path, value)
