@@ -215,6 +215,24 @@ def test_a_lapse_sweep_snapshots_each_client_it_brings_to_the_interval(db_url: s
         ledger.close()
 
 
+def test_a_snapshot_s_unsynced_commit_leaves_every_connection_synced(tmp_path: Path) -> None:
+    """A snapshot is committed without waiting for the disk (a cache, ADR 16); the events'
+    own commits still are synced, whichever pooled connection makes them."""
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        client = frequent_visitor(ledger, SNAPSHOT_EVERY - 3)  # the last save snapshots
+        assert ledger.snapshots is not None
+        assert [s.originator_version for s in ledger.snapshots.get(client)] == [SNAPSHOT_EVERY]
+        datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
+        for writer in (True, False):
+            with datastore.get_connection(commit=writer) as connection:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA synchronous")
+                assert cursor.fetchone()[0] == 2  # FULL, SQLite's own and eventsourcing's
+    finally:
+        ledger.close()
+
+
 OLD_CLIENT_STATE = {
     "name", "date_of_birth", "email", "phone", "reasons", "goals", "conditions", "medications",
     "open_contraindications", "referral_source", "referrer", "referral_id", "legacy_id",
