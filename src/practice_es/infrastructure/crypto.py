@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import binascii
 import os
-import threading
 from base64 import b64decode, b64encode
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -56,36 +55,14 @@ def parse_master_key(text: str) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """AES-GCM with a fresh 96-bit random nonce: nonce ‖ ciphertext ‖ tag."""
-    nonce = _NONCES.take()
+    """AES-GCM with a fresh 96-bit random nonce: nonce ‖ ciphertext ‖ tag.
+
+    The nonce is the operating system's, one system call per seal: no buffer of our own, so
+    no nonce can repeat across threads, forks or a memory image restored twice. (A buffer of
+    4,096 nonces, guarded by a lock and the process id, cost 0.60 µs a nonce here against
+    0.42 µs for `os.urandom(12)`: ADR 17, third round.)"""
+    nonce = os.urandom(_NONCE)
     return nonce + _cipher(key).encrypt(nonce, plaintext, aad)
-
-
-class _Nonces:
-    """Random nonces from the operating system's generator, fetched 4096 at a time (a
-    system call per field sealed was a twentieth of an import). No bytes are ever handed out
-    twice: a lock between threads, and a forked child drops what its parent had fetched,
-    whether it was forked through Python's hooks or not (the buffer knows its process)."""
-
-    def __init__(self) -> None:
-        self.forget()
-
-    def forget(self) -> None:
-        self._lock = threading.Lock()
-        self._buffer, self._used, self._pid = b"", 0, os.getpid()
-
-    def take(self) -> bytes:
-        with self._lock:
-            start = self._used
-            if start + _NONCE > len(self._buffer) or self._pid != os.getpid():
-                self._buffer, start, self._pid = os.urandom(_NONCE * 4096), 0, os.getpid()
-            self._used = start + _NONCE
-            return self._buffer[start:start + _NONCE]
-
-
-_NONCES = _Nonces()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_NONCES.forget)
 
 
 def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
