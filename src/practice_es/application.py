@@ -11,8 +11,9 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any, TypeVar, cast
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
@@ -40,6 +41,11 @@ TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 # Events of a client between snapshots: loading replays fewer than that after the latest (each
 # about 17 µs; at 100, a client acted on between two snapshots took 1.7× a new client's CPU).
 SNAPSHOT_EVERY = 10
+# A client's past visits move out of its snapshot into an archive of their own (a row of the
+# snapshot table, `archive_id`) once more than this many are not in one: a snapshot stays the
+# size of a new client's, and the archive is written once per that many visits (ADR 16).
+ARCHIVE_AFTER = 20
+ARCHIVE_TOPIC = "practice:Archive"  # (no event's topic: a snapshot row's, never resolved)
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
 _DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")
 
@@ -76,14 +82,38 @@ def _snapshot_statements(recorder: Any, backend: str) -> tuple[Any, Any]:
             .format(name))
 
 
+def archive_id(ident: UUID) -> UUID:
+    """The id under which an aggregate's archive is kept in the snapshot table."""
+    return uuid5(ident, "archive")
+
+
 class CurrentSnapshots(EventStore[UUID]):
     """The snapshot store, giving only snapshots of the shape this code stores: an aggregate
-    whose latest snapshot is older replays from its events (a snapshot is a cache, ADR 16)."""
+    whose latest snapshot is older replays from its events (a snapshot is a cache, ADR 16).
+    Each snapshot it gives can read the aggregate's archive (`read_archive`)."""
+
+    def __init__(self, mapper: PydanticMapper, recorder: Any, events: EventStore[UUID]) -> None:
+        super().__init__(mapper=mapper, recorder=recorder)
+        self.events = events
 
     def get(self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None,
             desc: bool = False, limit: int | None = None) -> Iterator[Any]:
         found = super().get(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
-        return (snapshot for snapshot in found if cast(PracticeSnapshot, snapshot).is_current)
+        reader = partial(self.read_archive, originator_id)
+        for snapshot in cast(Iterator[PracticeSnapshot], found):
+            if snapshot.is_current:
+                snapshot.read_archives_with(reader)
+                yield snapshot
+
+    def read_archive(self, ident: UUID, version: int) -> str:
+        """The text an aggregate archived at `version`. A newer archive may have replaced it
+        since its snapshot was read (or the table was cleared: a cache): then the events up
+        to that version say the same."""
+        found = self.recorder.select_events(archive_id(ident), gt=version - 1, lte=version)
+        if found:
+            return str(cast(PydanticMapper, self.mapper).decode_state(found[0])["text"])
+        replayed = project(None, self.events.get(ident, lte=version))
+        return str(replayed.past_visits.all_text())
 
 
 class PracticeLedger(Application):  # type: ignore[type-arg]
@@ -97,7 +127,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8)."""
         self.settings = settings or Settings.from_env()
         self._saving: dict[UUID, PracticeAggregate] = {}  # the aggregates `save` is saving
-        self._due: list[PracticeSnapshot] | None = None  # the snapshots its save takes
+        self._due: list[PracticeAggregate] | None = None  # those its save snapshots
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
         master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
         if self.location.path is not None:
@@ -176,7 +206,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
-        return CurrentSnapshots(mapper=self.mapper, recorder=recorder)
+        return CurrentSnapshots(cast(PydanticMapper, self.mapper), recorder, self.events)
 
     def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
                       projector_func: Any = project) -> None:
@@ -186,26 +216,32 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         if aggregate is None or aggregate.version != version:
             aggregate = self.repository.get(aggregate_id, version=version,
                                             projector_func=projector_func)
-        snapshot = PracticeSnapshot.take(aggregate)
         if self._due is not None:
-            self._due.append(snapshot)  # written as the save ends
+            self._due.append(aggregate)  # written as the save ends
         else:
-            self._replace_snapshots([snapshot])
+            self._replace_snapshots([aggregate])
 
-    def _replace_snapshots(self, snapshots: Sequence[PracticeSnapshot]) -> None:
-        """Store snapshots and drop their aggregates' older ones, in one transaction: loading
-        reads only the latest, so the rest was storage growing with the square of a busy
-        client's history, and each commit is an fsync."""
-        if not snapshots:
+    def _replace_snapshots(self, aggregates: Sequence[PracticeAggregate]) -> None:
+        """Store the aggregates' snapshots, with the archives due (`ARCHIVE_AFTER`), and drop
+        their older ones, in one transaction: loading reads only the latest, so the rest was
+        storage growing with the square of a busy client's history, and each commit costs."""
+        if not aggregates:
             return
         assert self.snapshots is not None
         recorder: Any = self.snapshots.recorder
+        mapper = cast(PydanticMapper, self.mapper)
         insert, drop = _snapshot_statements(recorder, self.location.backend)
         sqlite = self.location.backend == "sqlite"  # (its recorder stores ids as hex text)
-        rows = [(s.originator_id.hex if sqlite else s.originator_id, s.originator_version,
-                 stored.topic, stored.state)
-                for s, stored in zip(snapshots, map(self.mapper.to_stored_event, snapshots),
-                                     strict=True)]
+        rows: list[tuple[Any, int, str, bytes]] = []
+        for aggregate in aggregates:
+            archived = aggregate.archive(ARCHIVE_AFTER)  # (before the snapshot: it names it)
+            stored = mapper.to_stored_event(PracticeSnapshot.take(aggregate))
+            ident, version = aggregate.id, aggregate.version
+            rows.append((ident.hex if sqlite else ident, version, stored.topic, stored.state))
+            if archived is not None:
+                archive = archive_id(ident)
+                rows.append((archive.hex if sqlite else archive, version, ARCHIVE_TOPIC,
+                             mapper.encode_state({"text": archived})))
         with self._unsynced_transaction(recorder.datastore) as cursor:
             cursor.executemany(insert, rows)
             cursor.executemany(drop, [row[:2] for row in rows])

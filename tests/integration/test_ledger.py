@@ -14,7 +14,13 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Recording
 
-from practice_es.application import SNAPSHOT_EVERY, PracticeLedger
+from practice_es.application import (
+    ARCHIVE_AFTER,
+    ARCHIVE_TOPIC,
+    SNAPSHOT_EVERY,
+    PracticeLedger,
+    archive_id,
+)
 from practice_es.domain.client import Client
 from practice_es.domain.errors import InvalidInput, NotFound, RuleRefused
 from practice_es.domain.events import PracticeSnapshot
@@ -211,6 +217,42 @@ def test_a_lapse_sweep_snapshots_each_client_it_brings_to_the_interval(db_url: s
             assert snapshot.originator_version == SNAPSHOT_EVERY
             assert ledger.client(client).snapshot_state() == replay_of(
                 ledger, client).snapshot_state()
+    finally:
+        ledger.close()
+
+
+def test_a_busy_client_s_past_visits_are_archived_out_of_its_snapshot(db_url: str) -> None:
+    """The snapshot keeps only the visits closed since the archive (a new client's size);
+    V1 and corrections still see every visit, from the archive or, were it gone, from the
+    events (ADR 16, third round)."""
+    visits = 3 * ARCHIVE_AFTER + 7
+    ledger = open_ledger(db_url)
+    try:
+        client = frequent_visitor(ledger, visits)
+        assert ledger.snapshots is not None
+        recorder: Any = ledger.snapshots.recorder
+        [snapshot] = recorder.select_events(client)
+        [archive] = recorder.select_events(archive_id(client))
+        assert archive.topic == ARCHIVE_TOPIC and len(snapshot.state) < 2500
+        loaded, replayed = ledger.client(client), replay_of(ledger, client)
+        assert loaded.past_visits.archived == archive.originator_version
+        assert loaded.snapshot_state() == replayed.snapshot_state()
+        booked = next(e for e in ledger.events.get(client, lte=2)
+                      if isinstance(e, Client.VisitScheduled)).visit_id
+        with pytest.raises(RuleRefused, match="V1"):  # cancelled long before the archive
+            ledger.cancel_visit(client, visit_id=booked, on=on("2027-01-01"))
+        table: Any = recorder.events_table_name
+        delete = f"DELETE FROM {table} WHERE topic = ?"
+        if ledger.location.backend != "sqlite":
+            from psycopg.sql import SQL, Identifier
+            delete = SQL("DELETE FROM {}.{} WHERE topic = %s").format(
+                Identifier(recorder.datastore.schema), Identifier(table))
+        with recorder.datastore.transaction(commit=True) as cursor:  # a cache, cleared
+            cursor.execute(delete, (ARCHIVE_TOPIC,))
+        assert not recorder.select_events(archive_id(client))
+        with pytest.raises(RuleRefused, match="V1"):  # the events say it all the same
+            ledger.cancel_visit(client, visit_id=booked, on=on("2027-01-01"))
+        assert ledger.client(client).snapshot_state() == replayed.snapshot_state()
     finally:
         ledger.close()
 

@@ -62,3 +62,40 @@ def test_a_loaded_client_reads_its_past_visits_only_when_a_rule_needs_them_whole
 def test_past_visits_are_read_from_a_snapshot_s_text_only(text: object) -> None:
     with pytest.raises(ValueError, match="snapshot's text"):
         PastVisits._validate(text)
+
+
+@given(STEPS, st.integers(0, 30))
+def test_archived_past_visits_answer_as_the_whole_record(steps: list[tuple[Any, ...]],
+                                                         cut: int) -> None:
+    """Past visits moved into an archive at some step, and loaded back from a snapshot's
+    text with a reader of the archive, answer as the record they were (ADR 16, third round)."""
+    visits, archives = PastVisits(), {}
+    for number, step in enumerate(steps):
+        if number == cut:
+            archives[number] = visits.archive(number)
+        if step[0] == "close":
+            visits.close(step[1])
+        elif step[0] == "complete":
+            visits.complete(step[1], step[2])
+    whole = PastVisits(visits.all_text())
+    loaded = PastVisits._validate(visits.text())
+    loaded.archive_reader = archives.__getitem__
+    assert all((ident in loaded) == (ident in whole) for ident in IDS)
+    assert loaded.whole() == whole.whole()
+
+
+def test_a_snapshot_s_text_names_its_archive_and_reads_it_only_when_asked() -> None:
+    visits = PastVisits()
+    visits.complete(IDS[0], datetime(2026, 1, 5, 9, tzinfo=UTC))
+    archived = visits.archive(7)
+    visits.close(IDS[0])  # cancelled after it completed: keeps its date
+    visits.close(IDS[1])
+    assert visits.text() == f"@7,{IDS[0].hex},{IDS[1].hex}"
+    loaded = PastVisits._validate(visits.text())
+    assert loaded.archived == 7 and loaded.unarchived() == 2
+    assert IDS[1] in loaded  # in the snapshot's own text: no archive read
+    with pytest.raises(LookupError, match="archived at version 7"):
+        _ = IDS[2] in loaded  # not there: only the archive can say, and none can be read
+    loaded.archive_reader = {7: archived}.__getitem__
+    assert IDS[2] not in loaded
+    assert loaded.dates() == {IDS[0]: datetime(2026, 1, 5, 9, tzinfo=UTC)}

@@ -20,7 +20,7 @@ from practice_es.domain.events import (
 )
 from practice_es.domain.keys import normalise_condition, normalise_key
 from practice_es.domain.measures import validate_measures
-from practice_es.domain.visits import PastVisits
+from practice_es.domain.visits import ArchiveReader, PastVisits
 
 if TYPE_CHECKING:
     from practice_es.domain.program import ProgramOfCare
@@ -467,6 +467,15 @@ class Client(PracticeAggregate):
         if moved is not None and event.entry_id in self.past_visits.dates():
             self.past_visits.complete(event.entry_id, datetime.fromisoformat(moved))
             self.last_completed_on = max(self.past_visits.dates().values())
+
+    def archive(self, after: int) -> str | None:
+        """The past visits move into an archive once more than `after` are not in one."""
+        if self.past_visits.unarchived() <= after:
+            return None
+        return self.past_visits.archive(self.version)
+
+    def read_archives_with(self, reader: ArchiveReader) -> None:
+        self.past_visits.archive_reader = reader
 
     def snapshot_state(self) -> dict[str, Any]:
         """The state as `client show` prints it: the past visits as a list and a dict."""

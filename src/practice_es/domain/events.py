@@ -21,14 +21,24 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
 )
 from eventsourcing.utils import get_topic, register_topic, resolve_topic
-from pydantic import BaseModel, ConfigDict, ValidationInfo, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+
+from practice_es.domain.visits import ArchiveReader
 
 TOPIC_PREFIX = "practice:"
 STORED = {"stored": True}  # validation context of an event read back from the store
 # The shape of the states snapshots store. Bump it when an aggregate's declared state changes:
 # a snapshot of another shape is then not read, the aggregate replays from its events (ADR 16).
 # 2: a client's closed visits and their dates as one text (PastVisits), not a list and a dict.
-SNAPSHOT_SHAPE = 2
+# 3: that text only since the client's archive of past visits, which has its own row.
+SNAPSHOT_SHAPE = 3
 # An undecodable byte (a lone surrogate) cannot be stored; a control character other than tab
 # and newline breaks read models (PostgreSQL text refuses NUL) and CSV output.
 UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -91,6 +101,9 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
     TOPIC: ClassVar[str] = TOPIC_PREFIX + "Snapshot"
     topic: str
     state: dict[str, Any]
+    # Reads what the aggregate archived at a version (its client's past visits): the snapshot
+    # store sets it on the snapshots it gives (nothing of it is stored).
+    _archives: ArchiveReader | None = PrivateAttr(default=None)
 
     @classmethod
     def take(cls, aggregate: Any) -> PracticeSnapshot:
@@ -111,7 +124,12 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
         aggregate_class = resolve_topic(self.topic)
         aggregate = object.__new__(aggregate_class)
         aggregate.restore_state(self.originator_id, self.originator_version, self.state)
+        if self._archives is not None:
+            aggregate.read_archives_with(self._archives)
         return aggregate
+
+    def read_archives_with(self, reader: ArchiveReader) -> None:
+        self._archives = reader
 
 
 # Aggregates register their events' topics when defined; a snapshot is no aggregate's event,
@@ -166,6 +184,14 @@ class PracticeAggregate(BaseAggregate[UUID]):
     def snapshot_state(self) -> dict[str, Any]:
         """The state, JSON-safe, to show (`client show`) and compare (tests)."""
         return self.stored_state()
+
+    def archive(self, after: int) -> str | None:
+        """Before a snapshot: the text of what should move out of it into an archive of its
+        own (more than `after` entries of a growing record), or None (the default: nothing)."""
+        return None
+
+    def read_archives_with(self, reader: ArchiveReader) -> None:
+        """Restored from a snapshot: how to read what the aggregate archived."""
 
     def restore_state(self, ident: UUID, version: int, state: dict[str, Any]) -> None:
         state = dict(state)
