@@ -60,3 +60,18 @@ def test_a_time_with_an_offset_is_written_as_its_wall_clock_time(ledger: Practic
         assert tuple(row) == (wall(booked), wall(at), wall(booked))
     finally:
         runner.close()
+
+
+@given(st.datetimes(timezones=ZONES))
+def test_a_wall_clock_time_is_the_time_without_its_zone(moment: datetime) -> None:
+    made = wall(moment)
+    assert made == moment.replace(tzinfo=None)
+    assert (made.tzinfo, made.fold) == (None, moment.fold)
+
+
+@given(st.lists(st.datetimes(timezones=ZONES), max_size=30))
+def test_a_remembered_datetime_text_is_still_sqlalchemys(values: list[datetime]) -> None:
+    """One processor over many values, each twice (the second from what it remembers)."""
+    process = _sqlite_datetime(CORE)
+    for value in values + values:
+        assert process(value) == CORE(value)
