@@ -56,7 +56,7 @@ def _converted(values: list[Any], convert: list[tuple[int, Callable[[Any], Any]]
 
 def _processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column type's own bind processor, or an exact, faster equal of it. A DateTime
-    is written as its wall-clock time, any offset dropped (as `base.wall` gives it)."""
+    is written as its wall-clock time, any offset dropped (as `wall` gives it)."""
     kind = table.c[column].type
     if isinstance(kind, PersonalText) and not sealing(dialect):
         return None  # it would hand every value back as it is
@@ -68,6 +68,19 @@ def _processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], A
     if isinstance(kind, DateTime):
         return _wall_clock(process)
     return process
+
+
+_combine = datetime.combine
+
+
+def wall(moment: datetime) -> datetime:
+    """A business time as stored in read models: the wall-clock time in the practice's zone it
+    was recorded in, without the offset (SQLite keeps no zone; day and month boundaries are the
+    practice's own, which is what every report groups by). (Dropping the offset here costs
+    less than working it out for the text SQLite stores; the bulk writer drops any left.)
+    Made by `combine` of its date and time (the time without its zone): the same value as
+    `replace(tzinfo=None)`, a sixth of its cost (0.2 us against 1.3: replace parses keywords)."""
+    return _combine(moment.date(), moment.time())
 
 
 _TEXTS: dict[datetime, str] = {}  # every DateTime column's, at most _TEXTS_KEPT (a few MB)
@@ -85,7 +98,7 @@ def _sqlite_datetime(general: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def process(value: Any) -> Any:
         if type(value) is datetime:
             if value.tzinfo is not None:
-                value = datetime.combine(value.date(), value.time())
+                value = wall(value)
             text = texts.get(value)
             if text is None:
                 if len(texts) >= _TEXTS_KEPT:
@@ -100,7 +113,7 @@ def _sqlite_datetime(general: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _wall_clock(general: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
     def process(value: Any) -> Any:
         if type(value) is datetime and value.tzinfo is not None:
-            value = datetime.combine(value.date(), value.time())  # (as `base.wall` does)
+            value = wall(value)
         return value if general is None else general(value)
 
     return process
