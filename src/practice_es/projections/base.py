@@ -40,6 +40,9 @@ class Projection:
     weight: ClassVar[float] = 1.0  # its share of a rebuild's work, to split one in two
     # Columns its own writes find rows by, other than a key: their indexes stay in a rebuild.
     lookups: ClassVar[tuple[str, ...]] = ()
+    # The topics whose personal (sealed) fields it reads; None: any topic's. A replay whose
+    # projections all name theirs leaves the other topics' sealed fields shut (decoding.py).
+    opens: ClassVar[frozenset[str] | None] = None
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         raise NotImplementedError

@@ -50,6 +50,8 @@ class ClientDirectory(Projection):
         for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
                       "Reactivated", "ClientErased")
     )
+    opens = frozenset(getattr(Client, event).TOPIC
+                      for event in ("IntakeRecorded", "ContactUpdated"))
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(client_directory, "client_id")

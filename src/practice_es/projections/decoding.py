@@ -11,6 +11,8 @@ topic), with less work per event:
 - anything else (sealed personal fields, an older class version, a cipher or a compressor)
   takes the mapper's own steps; anything that fails goes through `to_domain_event` itself, so
   an unreadable event fails with the mapper's own message;
+- a replay whose projections read no personal field of a topic (`Projection.opens`) leaves
+  that topic's usual sealed block shut: its fields keep their defaults, no key is read;
 - in a long replay, a state is validated by its class's twin (`_twin`): the same fields and
   configuration without the domain's check of new text, which runs per field (a Python call
   each: half the validation) and passes any stored text as it is anyway.
@@ -99,6 +101,7 @@ class EventDecoder:
         self._classes: dict[str, tuple[type[Any], bool]] = {}
         self.twins = False  # whether this page's states are validated by twins
         self._keys: dict[str, bytes] = {}  # data keys by their owner's id as text
+        self.opened: frozenset[str] | None = None  # topics whose sealed fields are read; None: all
 
     def _class(self, topic: str) -> tuple[type[Any], bool]:
         """The event class of a topic, and whether its stored states may need upcasting."""
@@ -123,7 +126,9 @@ class EventDecoder:
         keys = getattr(self.mapper.sealer, "keys", None)
         if keys is None or self.mapper.cipher or self.mapper.compressor:
             return
+        opened = self.opened
         owners = {match.group(1) for raw in page if _SEALED in raw.state
+                  and (opened is None or raw.topic in opened)
                   for match in [_OWNER.search(raw.state)] if match is not None}
         keys.load_data_keys([UUID(owner.decode()) for owner in sorted(owners)])
 
@@ -174,12 +179,16 @@ class EventDecoder:
     def _open_plainly(self, raw: RawEvent, state: dict[str, Any]) -> bool:
         """`Sealer.open` of the usual block, with less work per event (a long replay opens
         one per visit): the owner's key found by the id's text, not a UUID made each time.
+        A topic whose sealed fields no projection here reads keeps them shut (their defaults).
         Anything else (no key: the person was erased; a correction's nested fields; another
         sealer) is left as it is for `Sealer.open` (False)."""
         block = state.get(SEALED)
         keys = getattr(self.mapper.sealer, "keys", None)
         if type(block) is not dict or keys is None or any("." in f for f in block["f"]):
             return False
+        if self.opened is not None and raw.topic not in self.opened:
+            del state[SEALED]
+            return True
         owner = block["o"]
         key = self._keys.get(owner)
         if key is None:

@@ -39,6 +39,7 @@ class LapseLog(Projection):
     tables = (client_marks,)
     weight = 0.15
     topics = tuple(getattr(Client, e).TOPIC for e in _KINDS)
+    opens = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         return inserting(client_marks, [

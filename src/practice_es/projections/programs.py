@@ -45,6 +45,7 @@ class ProgramBook(Projection):
     tables = (programs,)
     weight = 0.4
     topics = topics_of(ProgramOfCare)
+    opens = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(programs, "program_id")

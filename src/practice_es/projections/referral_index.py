@@ -35,6 +35,7 @@ class ReferrerIndex(Projection):
     tables = (referrers,)
     weight = 0.05
     topics = (Referral.ReferralReceived.TOPIC,)
+    opens = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         return inserting(referrers, [{"referral_id": text_id(event.originator_id),

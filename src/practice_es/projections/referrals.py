@@ -61,6 +61,7 @@ class ReferralBook(Projection):
     tables = (referrals, care_reports)
     weight = 0.4
     topics = topics_of(Referral)
+    opens = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(referrals, "referral_id")

@@ -95,6 +95,7 @@ class ProjectionRunner:
         self.own_database = engine is None
         self.reader = LogReader(ledger)
         self.decoder = EventDecoder(ledger.mapper)  # type: ignore[arg-type]
+        self.decoder.opened = _opened(projections)
         self._ready = False
 
     @contextmanager
@@ -293,6 +294,16 @@ def _batches(decoded: Sequence[tuple[int, str, DomainEvent]], behind: Sequence[P
             batch.extend((n, e) for n, t, e in decoded
                          if n > after and (not topics or t in topics))
     return [(p, batch) for p, batch in zip(behind, batches, strict=True) if batch]
+
+
+def _opened(projections: Sequence[Projection]) -> frozenset[str] | None:
+    """The topics whose personal fields the projections read (None: any topic's)."""
+    opened: set[str] = set()
+    for projection in projections:
+        if projection.opens is None:
+            return None
+        opened |= projection.opens
+    return frozenset(opened)
 
 
 def _topics(projections: Sequence[Projection]) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ class VisitBook(Projection):
     tables = (visits,)
     weight = 1.5
     topics = tuple(getattr(Client, e).TOPIC for e in _EVENTS)
+    opens = frozenset({Client.EntryCorrected.TOPIC})  # (its changes: no personal one read)
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(visits, "visit_id")
