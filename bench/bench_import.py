@@ -126,7 +126,7 @@ def measure_import(export: Path, db: Path,
     try:
         summary = import_export(ledger, request)
     finally:
-        for watch in (waiting, sending, inserting):
+        for watch in (waiting, sending, inserting, *([sealing] if sealing else [])):
             watch.stop()
     seconds = time.perf_counter() - start
     cpu_self, cpu_child = (after - before for after, before in zip(_cpu_seconds(), cpu,
