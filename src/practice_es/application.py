@@ -31,7 +31,7 @@ from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSn
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
-from practice_es.infrastructure.chain import RECORDER_TOPICS
+from practice_es.infrastructure.chain import RECORDER_TOPICS, unsynced_transaction
 from practice_es.infrastructure.crypto import KeyStore, parse_master_key
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import StoreLocation, parse_store_url, prepare_sqlite_file
@@ -257,17 +257,8 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 yield cursor
             return
-        with datastore.get_connection(commit=True) as connection:
-            # Per connection, and not within a transaction (SQLite ignores it there).
-            settings = connection.cursor()
-            settings.execute("PRAGMA synchronous")
-            synced = settings.fetchone()[0]
-            settings.execute("PRAGMA synchronous = NORMAL")
-            try:
-                with connection.transaction(commit=True) as cursor:
-                    yield cursor
-            finally:
-                settings.execute(f"PRAGMA synchronous = {int(synced)}")
+        with unsynced_transaction(datastore) as cursor:
+            yield cursor
 
     # -- time and who --------------------------------------------------------------------
 

@@ -11,9 +11,10 @@ one (kept apart so an SQLite run never imports psycopg).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from eventsourcing.persistence import Notification, PersistenceError, StoredEven
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 GENESIS = hashlib.sha256(b"practice-es event chain v1").digest()  # the link before position 1
-BULK_CHECKPOINT_PAGES, DEFAULT_CHECKPOINT_PAGES = 20_000, 1000
+BULK_CHECKPOINT_PAGES = 20_000  # 80 MB of write-ahead log between checkpoints (see insert_rows)
 LINK_SIZE = len(GENESIS)  # a sha256 digest
 
 RECORDER_TOPICS = {
@@ -109,12 +110,34 @@ _Row = tuple[str, int, str, bytes]
 _Hashed = tuple[bytes, int, str, bytes]
 
 
-def _bulk_settings(cursor: Any, bulk: bool) -> None:
-    """A bulk insert's checkpoints and syncs (see `insert_rows`), or SQLite's own (which
-    eventsourcing keeps: a checkpoint every 1000 pages, every commit synced)."""
-    pages = BULK_CHECKPOINT_PAGES if bulk else DEFAULT_CHECKPOINT_PAGES
-    cursor.execute(f"PRAGMA wal_autocheckpoint = {pages}")
-    cursor.execute(f"PRAGMA synchronous = {'NORMAL' if bulk else 'FULL'}")
+@contextlib.contextmanager
+def unsynced_transaction(datastore: SQLiteDatastore,
+                         checkpoint_pages: int | None = None) -> Iterator[Any]:
+    """A transaction on one of the pool's connections whose commit is not synced to disk
+    (`synchronous = NORMAL`: WAL mode syncs the log at each checkpoint instead), checkpointed
+    every `checkpoint_pages` if given. Both are per connection and can only be set outside a
+    transaction (SQLite ignores them within): they are read first and put back after, so the
+    pool's connection is handed back as it was lent. A crash of the machine,
+    not of the process, may lose such a commit, never corrupt the file."""
+    with datastore.get_connection(commit=True) as connection:
+        settings = connection.cursor()
+        saved = [_pragma(settings, "synchronous")]
+        settings.execute("PRAGMA synchronous = NORMAL")
+        if checkpoint_pages is not None:
+            saved.append(_pragma(settings, "wal_autocheckpoint"))
+            settings.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
+        try:
+            with connection.transaction(commit=True) as cursor:
+                yield cursor
+        finally:
+            for statement in saved:
+                settings.execute(statement)
+
+
+def _pragma(cursor: Any, name: str) -> str:
+    """The statement that sets the connection's `name` back to what it is now."""
+    cursor.execute(f"PRAGMA {name}")
+    return f"PRAGMA {name} = {int(cursor.fetchone()[0])}"
 
 
 def _key(ident: Any) -> str:
@@ -158,15 +181,9 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         checkpoint, never corrupt the file or the chain: a re-run of the import puts them
         back (ADR 6). The connection has SQLite's settings again after each batch (whichever
         connection of the pool writes next); `end_bulk` checkpoints the rest and syncs it."""
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
-            _bulk_settings(cursor, True)  # (not within a transaction: SQLite refuses)
-            try:
-                with conn.transaction(commit=True) as c:
-                    return self._record(c, [(oid.hex(), version, topic, state)
-                                            for oid, version, topic, state in rows], rows)
-            finally:
-                _bulk_settings(cursor, False)
+        with unsynced_transaction(self.datastore, BULK_CHECKPOINT_PAGES) as c:
+            return self._record(c, [(oid.hex(), version, topic, state)
+                                    for oid, version, topic, state in rows], rows)
 
     def end_bulk(self) -> None:
         """After `insert_rows`: the log checkpointed, and with it synced (a checkpoint syncs
