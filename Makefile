@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --scale full

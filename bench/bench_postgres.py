@@ -16,10 +16,11 @@ from typing import Any
 from uuid import UUID
 
 from bench.common import Figure
+from practice_es.projections.runner import PAGE_SIZE
 
 ADMIN_URL = os.environ.get("PRACTICE_BENCH_POSTGRES",
                            "postgresql://postgres@127.0.0.1:5432/postgres")
-PAGE = 2000  # the runner's page size
+PAGE = PAGE_SIZE  # pages as the runner reads them
 EVENTS_TABLE = "practice_events"  # eventsourcing names it after the application (PracticeLedger)
 Shapes = tuple[list[tuple[str, int, str]], dict[str, bytes]]
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import Figure, print_table, run_child
+from practice_es.projections.runner import PAGE_SIZE
 
 MILLION = 1_000_000
-PAGE = 2000  # the runner's page size
+PAGE = PAGE_SIZE  # pages as the runner reads them
 RSS_TARGET_MB = 500
 SECONDS_PER_MILLION_TARGET = 30
 

@@ -34,7 +34,7 @@ def ledger_class(every: int | None) -> type[PracticeLedger]:
     before: every action replays the client's whole history)."""
 
     class Ledger(PracticeLedger):
-        snapshotting_intervals = {Client: every} if every else {}  # type: ignore[assignment]
+        snapshotting_intervals = {Client: every} if every else {}
 
     return Ledger
 

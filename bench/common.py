@@ -40,7 +40,7 @@ class Figure:
     def ratio(self) -> float | None:
         if self.baseline in (None, 0):
             return None
-        return self.value / self.baseline  # type: ignore[operator]
+        return self.value / self.baseline
 
 
 def timed(func: Callable[[], Any]) -> tuple[float, Any]:

@@ -221,7 +221,8 @@ class Suite:
                              f"a ledger of {events:,} events")
 
     def import_sqlite(self) -> None:
-        replays, result = [], {}
+        replays: list[Replay] = []
+        result: dict[str, Any] = {}
         for n in reversed(range(self.repeat)):  # the last one, ledger-0, is kept
             replay, result = measure_import(self.export, self.url(n), self.scale.deadline,
                                             self.expected_events())
