@@ -328,8 +328,8 @@ def main() -> None:
     print(f"\n{args.scale} run: {seconds:.0f} s; load average {load_before} before, "
           f"{load_average()} after (2 cores: above 2 means waiting for a CPU)")
     if args.scale != "full":
-        print("(a tenth of the events under the same start-up costs, ~0.8 s per import: the "
-              "per-1M figures run higher; the SPEC's targets are judged by `make bench`)")
+        print("(a tenth of the events under the same start-up costs: a smoke test; the SPEC's "
+              "targets are judged at full size, by `make bench`)")
     write_results(suite.figures, args.scale, seconds=round(seconds),
                   load_average={"before": load_before, "after": load_average()},
                   raw_baselines_s_per_1M=suite.raw, command=" ".join(sys.argv))
