@@ -46,9 +46,6 @@ def main() -> None:
         return "indexes of " + ", ".join(p.name for p in projections)
 
     parallel.replay = timed(lambda *a: "replay, both processes", parallel.replay)
-    parallel.build_indexes = timed(
-        lambda runner, projections: f"this process's own indexes ({len(projections)} projections)",
-        parallel.build_indexes)
     indexes.restore = timed(names, indexes.restore)
     ledger = PracticeLedger(Settings(db_url=url, actor="bench"))
     runner = ProjectionRunner(ledger, all_projections())

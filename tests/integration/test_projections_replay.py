@@ -175,27 +175,6 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         assert every_index(runner) <= index_names(runner)
 
 
-def test_each_rebuild_process_builds_its_own_indexes_when_its_replay_ends(
-        ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Not all of them after both processes end: whichever ends first builds its own while
-    # the other still replays. So the rebuild's last step finds none missing.
-    with runner_of(ledger) as runner:
-        two_processes(monkeypatch)
-        missing_at_the_end: list[set[str]] = []
-        restore = indexes.restore
-
-        def watched(conn: Any, projections: Any) -> None:
-            projections = list(projections)
-            if len(projections) == len(runner.projections):  # the rebuild's last step
-                missing_at_the_end.append(every_index(runner) - indexes._index_names(conn))
-            restore(conn, projections)
-
-        monkeypatch.setattr(indexes, "restore", watched)
-        runner.rebuild()
-        assert missing_at_the_end[-1] == set()
-        assert every_index(runner) <= index_names(runner)
-
-
 def test_the_rebuild_finishes_what_a_dead_second_process_left(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     with runner_of(ledger) as runner:

@@ -23,7 +23,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from practice_es.projections import indexes
 from practice_es.projections.base import Projection
 
 if TYPE_CHECKING:
@@ -46,23 +45,12 @@ def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
     child = _start(runner.ledger.settings, there)
     try:
         applied = runner.subset(here).catch_up(progress, optimistic=True)
-        build_indexes(runner, here)
     except BaseException:
         child.terminate()  # its page is rolled back; the next catch-up resumes from there
         child.wait()
         raise
     child.wait()
     return applied + runner.catch_up(progress)  # what the child left, and any new events
-
-
-def build_indexes(runner: ProjectionRunner, projections: Sequence[Projection]) -> None:
-    """The indexes the rebuild left out of these projections, built as soon as their replay
-    ends, while the other process may still replay its own (rather than all of them after
-    both end: 7 % of a rebuild, serial). One projection per transaction, so the other's
-    writes wait for one projection's indexes at most."""
-    for projection in projections:
-        with runner.transaction() as conn:
-            indexes.restore(conn, [projection])
 
 
 def _worth_it(runner: ProjectionRunner, chosen: Sequence[Projection], head: int) -> bool:
@@ -114,7 +102,6 @@ def catch_up_child(settings: Settings, classes: Sequence[type[Projection]],
 
     try:
         runner.catch_up(orphaned, optimistic=True)
-        build_indexes(runner, list(runner.projections.values()))
     finally:
         runner.close()
         ledger.close()
