@@ -20,7 +20,6 @@ from practice_es.projections.runner import PAGE_SIZE
 
 ADMIN_URL = os.environ.get("PRACTICE_BENCH_POSTGRES",
                            "postgresql://postgres@127.0.0.1:5432/postgres")
-PAGE = PAGE_SIZE  # pages as the runner reads them
 EVENTS_TABLE = "practice_events"  # eventsourcing names it after the application (PracticeLedger)
 Shapes = tuple[list[tuple[str, int, str]], dict[str, bytes]]
 
@@ -92,7 +91,7 @@ def raw_read_seconds(url: str, events: int) -> float:
         start = time.perf_counter()
         last = read = 0
         while read < events:
-            rows: list[Any] = conn.execute(query, (last, min(PAGE, events - read))).fetchall()
+            rows: list[Any] = conn.execute(query, (last, min(PAGE_SIZE, events - read))).fetchall()
             if not rows:
                 break
             last, read = rows[-1][0], read + len(rows)

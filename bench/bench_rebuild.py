@@ -22,7 +22,6 @@ from bench.common import Figure, print_table, run_child
 from practice_es.projections.runner import PAGE_SIZE
 
 MILLION = 1_000_000
-PAGE = PAGE_SIZE  # pages as the runner reads them
 RSS_TARGET_MB = 500
 SECONDS_PER_MILLION_TARGET = 30
 
@@ -85,7 +84,7 @@ def raw_read_seconds(path: Path, events: int) -> float:
     start = time.perf_counter()
     last = read = 0
     while read < events:
-        rows = conn.execute(query, (last, min(PAGE, events - read))).fetchall()
+        rows = conn.execute(query, (last, min(PAGE_SIZE, events - read))).fetchall()
         if not rows:
             break
         last, read = rows[-1][0], read + len(rows)

@@ -26,7 +26,7 @@ def since_start() -> float:
     return time.perf_counter() - STARTED
 
 
-def timed(label: Callable[..., str], func: Callable[..., Any]) -> Callable[..., Any]:
+def phase(label: Callable[..., str], func: Callable[..., Any]) -> Callable[..., Any]:
     """`func`, printing `label(*args)` with when it started and ended."""
     def wrapper(*args: Any) -> Any:
         began = since_start()
@@ -45,8 +45,8 @@ def main() -> None:
     def names(conn: Any, projections: Iterable[Any]) -> str:
         return "indexes of " + ", ".join(p.name for p in projections)
 
-    parallel.replay = timed(lambda *a: "replay, both processes", parallel.replay)
-    indexes.restore = timed(names, indexes.restore)
+    parallel.replay = phase(lambda *a: "replay, both processes", parallel.replay)
+    indexes.restore = phase(names, indexes.restore)
     ledger = PracticeLedger(Settings(db_url=url, actor="bench"))
     runner = ProjectionRunner(ledger, all_projections())
     try:

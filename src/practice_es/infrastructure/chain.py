@@ -117,8 +117,8 @@ def unsynced_transaction(datastore: SQLiteDatastore,
     (`synchronous = NORMAL`: WAL mode syncs the log at each checkpoint instead), checkpointed
     every `checkpoint_pages` if given. Both are per connection and can only be set outside a
     transaction (SQLite ignores them within): they are read first and put back after, so the
-    pool's connection is handed back as it was lent. A crash of the machine,
-    not of the process, may lose such a commit, never corrupt the file."""
+    pool's connection is handed back as it was lent. A crash of the machine, not of the
+    process, may lose such a commit, never corrupt the file."""
     with datastore.get_connection(commit=True) as connection:
         settings = connection.cursor()
         saved = [_pragma(settings, "synchronous")]
@@ -179,8 +179,8 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         at each checkpoint instead; an fsync per batch of 10,000 events was 12 ms). A crash
         of the machine, not of the process, may then lose the batches since the last
         checkpoint, never corrupt the file or the chain: a re-run of the import puts them
-        back (ADR 6). The connection has SQLite's settings again after each batch (whichever
-        connection of the pool writes next); `end_bulk` checkpoints the rest and syncs it."""
+        back (ADR 6). Each batch hands the connection back with the settings it had
+        (`unsynced_transaction`); `end_bulk` checkpoints the rest and syncs it."""
         with unsynced_transaction(self.datastore, BULK_CHECKPOINT_PAGES) as c:
             return self._record(c, [(oid.hex(), version, topic, state)
                                     for oid, version, topic, state in rows], rows)
