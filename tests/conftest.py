@@ -44,6 +44,11 @@ def postgres_schema() -> Iterator[str]:
         yield schema
     finally:
         with _admin_connect() as conn:
+            # (and the schemas of the practices a group test added under it)
+            found = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+                                 (schema + "\\_%",)).fetchall()
+            for (practice,) in found:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{practice}" CASCADE')
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
@@ -55,6 +60,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     schema = request.getfixturevalue("postgres_schema")
     base = POSTGRES_URL.split("?")[0]
     return f"{base}?schema={schema}"
+
+
+@pytest.fixture
+def group_url(postgres_schema: str) -> str:
+    """The URL of a fresh group of practices on PostgreSQL (its registry in its own schema)."""
+    return f"{POSTGRES_URL.split('?')[0]}?schema={postgres_schema}"
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from practice_es.commands.main import cli
 from tests.conftest import count_events
 
 BASE_ENV = {"PRACTICE_ACTOR": "front-desk", "PRACTICE_TZ": "UTC", "PRACTICE_DEBUG": None,
-            "PRACTICE_CIPHER_KEY": None, "PRACTICE_CATCH_UP": "inline"}
+            "PRACTICE_CIPHER_KEY": None, "PRACTICE_CATCH_UP": "inline",
+            "PRACTICE_PRACTICE": None}
 
 
 @dataclass(frozen=True)

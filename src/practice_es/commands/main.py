@@ -91,6 +91,7 @@ COMMAND_GROUPS = {
     "migrate": "practice_es.commands.migrate:migrate",
     "key": "practice_es.commands.keys:key",
     "demo": "practice_es.commands.demo:demo",
+    "group": "practice_es.commands.group:group",
 }
 
 
@@ -127,7 +128,8 @@ SETTINGS_HELP = """Settings from the environment: PRACTICE_DB and PRACTICE_ACTOR
 --actor); PRACTICE_TZ, the practice's time zone (default UTC); PRACTICE_CIPHER_KEY, encryption
 at rest; PRACTICE_CATCH_UP, how the read models catch up after an action: `background` (the
 default: a detached process catches them up and the action exits at once; every report catches
-up before it reads anyway) or `inline` (the action's own process, before it exits)."""
+up before it reads anyway) or `inline` (the action's own process, before it exits);
+PRACTICE_PRACTICE, as --practice."""
 
 
 @click.group(cls=PracticeGroup, epilog=SETTINGS_HELP)
@@ -135,17 +137,30 @@ up before it reads anyway) or `inline` (the action's own process, before it exit
               help="sqlite:///FILE (default sqlite:///practice.db) or postgresql+psycopg://…")
 @click.option("--actor", envvar="PRACTICE_ACTOR", default=None,
               help="Who is recording (default: the OS user).")
+@click.option("--practice", envvar="PRACTICE_PRACTICE", default=None, metavar="NAME",
+              help="The practice of a group on PostgreSQL (see `practice group`).")
 @click.version_option(package_name="practice-es")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, actor: str | None, practice: str | None) -> None:
     """An event-sourced practice ledger: clients, programs of care, visits, referrals."""
     try:
         settings = Settings.from_env(db_url=db, actor=actor)
+        if practice is not None and ctx.invoked_subcommand != "group":
+            settings = _select_practice(settings, practice)
     except InvalidInput as error:
         raise PracticeFailure(f"invalid {error}", EXIT_INVALID) from None
-    practice = PracticeContext(settings)
-    ctx.obj = practice
-    ctx.call_on_close(practice.close)
+    context = PracticeContext(settings)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+def _select_practice(settings: Settings, name: str) -> Settings:
+    """The settings of one practice of the group: its schema in the database URL."""
+    from dataclasses import replace
+
+    from practice_es.infrastructure.practices import practice_url
+
+    return replace(settings, db_url=practice_url(settings.db_url, name), practice=name)
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ class Settings:
     zone: ZoneInfo = field(default_factory=practice_zone)
     cipher_key: str | None = None
     catch_up: str = CATCH_UP_MODES[0]
+    practice: str | None = None  # the practice of a group selected (its schema is in db_url)
 
     @classmethod
     def from_env(cls, db_url: str | None = None, actor: str | None = None) -> Settings:

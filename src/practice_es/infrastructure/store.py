@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from practice_es.domain.errors import InvalidInput
 
@@ -92,6 +93,23 @@ def prepare_sqlite_file(path: Path) -> None:
     os.close(fd)
 
 
+def admin_connection(location: StoreLocation) -> Any:
+    """A plain autocommit psycopg connection to the server the URL names (DDL, registry)."""
+    import psycopg
+
+    env = location.env
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=5, autocommit=True,
+    )
+
+
+def server_name(location: StoreLocation) -> str:
+    env = location.env
+    return f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
+
+
 def create_postgres_schema(location: StoreLocation) -> None:
     """`practice init` on a URL naming a schema creates it, so a new practice needs no psql."""
     if location.backend != "postgres" or not location.schema:
@@ -99,16 +117,18 @@ def create_postgres_schema(location: StoreLocation) -> None:
     import psycopg
     from psycopg import sql
 
-    env = location.env
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=5, autocommit=True,
-        ) as conn:
+        with admin_connection(location) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(location.schema)))
     except psycopg.Error as error:
-        host = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
-        raise InvalidInput("db", f"cannot create schema {location.schema} on {host}: "
-                           f"{type(error).__name__}") from None
+        raise InvalidInput("db", f"cannot create schema {location.schema} on "
+                           f"{server_name(location)}: {type(error).__name__}") from None
+
+
+def with_schema(url: str, schema: str) -> str:
+    """The same PostgreSQL URL, naming another schema (`?schema=`)."""
+    parts = urlsplit(url)
+    query = {k: v for k, v in parse_qs(parts.query).items() if k != "schema"}
+    query["schema"] = [schema]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
