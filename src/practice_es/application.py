@@ -446,11 +446,12 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         return self.program(program_ident) if program_ident else None
 
     def schedule_visit(self, client_id: UUID, *, at: datetime, on: datetime | None = None,
-                       program: UUID | None = None, visit_id: UUID | None = None) -> UUID:
+                       program: UUID | None = None, visit_id: UUID | None = None,
+                       practitioner: str | None = None) -> UUID:
         client = self.client(client_id)
         visit_id = visit_id or uuid4()
         client.schedule_visit(self.stamp(on), visit_id, self.stamp(at).on,
-                              self._program_for(program))
+                              self._program_for(program), practitioner)
         self.save(client)
         return visit_id
 
@@ -464,9 +465,10 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def complete_visit(
         self, client_id: UUID, *, on: datetime | None = None, visit_id: UUID | None = None,
         program: UUID | None = None, measures: dict[str, float] | None = None,
-        notes: str | None = None,
+        notes: str | None = None, practitioner: str | None = None,
     ) -> UUID:
-        """Complete a booked visit (`visit_id`) or a walk-in; reactivates a lapsed client (C5)."""
+        """Complete a booked visit (`visit_id`) or a walk-in; reactivates a lapsed client (C5).
+        Who treated is the `practitioner` given, else whom the visit was booked with."""
         client = self.client(client_id)
         booked = visit_id is not None
         visit_id = visit_id or uuid4()
@@ -474,7 +476,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
             # C3 holds for the program the visit was booked for, too: it must still be active.
             program = client.scheduled[visit_id].program_id
         client.complete_visit(self.stamp(on), visit_id, self._program_for(program),
-                              measures or {}, notes, booked)
+                              measures or {}, notes, booked, practitioner)
         self.save(client)
         return visit_id
 

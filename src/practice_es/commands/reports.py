@@ -50,22 +50,34 @@ def report() -> None:
 @report.command()
 @click.option("--by", type=click.Choice(("month", "quarter")), default="month",
               show_default=True, help="Cohort period.")
-@click.option("--view", type=click.Choice(("cohorts", "kpis", "dropoff")), default=None,
-              help="One part only (CSV shows the cohorts unless told).")
+@click.option("--view", type=click.Choice(("cohorts", "kpis", "dropoff", "practitioners")),
+              default=None, help="One part only (CSV shows the cohorts unless told).")
+@click.option("--by-practitioner", "by_practitioner", is_flag=True,
+              help="Each practitioner's visits, new clients, PVA and rebooking rate.")
 @click.option("--chart", type=click.Path(dir_okay=False), help="Write a heatmap (.png/.svg).")
 @report_options(window=True)
-def retention(practice: PracticeContext, by: str, view: str | None, chart: str | None,
-              start: date | None, end: date | None, fmt: str,
+def retention(practice: PracticeContext, by: str, view: str | None, by_practitioner: bool,
+              chart: str | None, start: date | None, end: date | None, fmt: str,
               known_at: datetime | None) -> None:
     """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
     from practice_es.reports import charts, render
+    from practice_es.reports.practitioners import practitioner_rows
     from practice_es.reports.retention import retention_report
     from practice_es.reports.window import Window
 
     window = Window(start, end)
     if chart:
         charts.check_chart_path(chart)
-    data = _build(practice, known_at, lambda conn: retention_report(conn, by, window))
+    by_practitioner = by_practitioner or view == "practitioners"
+    view = view or ("practitioners" if by_practitioner else None)
+
+    def make(conn: Any) -> dict[str, Any]:
+        data = retention_report(conn, by, window)
+        if by_practitioner:
+            data["practitioners"] = practitioner_rows(conn, window)
+        return data
+
+    data = _build(practice, known_at, make)
     if chart:
         charts.cohort_heatmap(data, chart)
     render.emit_retention(data, fmt, view)

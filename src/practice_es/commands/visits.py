@@ -23,6 +23,7 @@ def visit() -> None:
 @click.argument("client_id", type=ID)
 @click.option("--at", required=True, type=DATETIME, help="When the visit is booked for.")
 @click.option("--program", type=ID, help="The active program it belongs to (C3).")
+@click.option("--practitioner", metavar="KEY", help="Who is to treat (the actor is who books).")
 @action
 def schedule(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:
     """Book a visit (VisitScheduled). Prints the visit id."""
@@ -45,6 +46,8 @@ def reschedule(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[s
 @click.option("--program", type=ID, help="The active program it belongs to (C3).")
 @click.option("--measure", "measures", type=MEASURE, multiple=True)
 @click.option("--notes")
+@click.option("--practitioner", metavar="KEY",
+              help="Who treated (default: whom the visit was booked with).")
 @action
 def complete(ledger: PracticeLedger, client_id: UUID,
              measures: tuple[tuple[str, float], ...], **fields: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from practice_es.domain.events import (
     PracticeEvent,
     Stamp,
 )
-from practice_es.domain.keys import normalise_condition, normalise_key
+from practice_es.domain.keys import normalise_condition, normalise_key, practitioner_key
 from practice_es.domain.measures import validate_measures
 from practice_es.domain.visits import ArchiveReader, PastVisits
 
@@ -36,6 +36,7 @@ class ScheduledVisit(BaseModel):
     visit_id: UUID
     at: datetime
     program_id: UUID | None = None
+    practitioner: str | None = None  # who is to treat (booked with one)
 
 
 def _event(name: str) -> str:
@@ -159,14 +160,23 @@ class Client(PracticeAggregate):
             client.open_contraindications.pop(normalise_condition(self.contraindication), None)
 
     class VisitScheduled(PracticeEvent):
+        """v2: `practitioner`, who is to treat (SPEC §11); the actor is who booked it."""
+
         TOPIC: ClassVar[str] = _event("VisitScheduled")
+        class_version: ClassVar[int] = 2
         visit_id: UUID
         at: datetime
         program_id: UUID | None = None
+        practitioner: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["practitioner"] = None  # booked before practitioners were recorded
 
         def apply(self, client: Client) -> None:
             client.scheduled[self.visit_id] = ScheduledVisit(
-                visit_id=self.visit_id, at=self.at, program_id=self.program_id
+                visit_id=self.visit_id, at=self.at, program_id=self.program_id,
+                practitioner=self.practitioner,
             )
 
     class VisitRescheduled(PracticeEvent):
@@ -195,11 +205,19 @@ class Client(PracticeAggregate):
             client.close_visit(self.visit_id)
 
     class VisitCompleted(PracticeEvent):
+        """v2: `practitioner`, who treated (SPEC §11); the actor is who recorded it."""
+
         TOPIC: ClassVar[str] = _event("VisitCompleted")
+        class_version: ClassVar[int] = 2
         visit_id: UUID
         measures: dict[str, float] = {}
         notes: str | None = None
         program_id: UUID | None = None
+        practitioner: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["practitioner"] = None  # recorded before practitioners were
 
         def apply(self, client: Client) -> None:
             client.scheduled.pop(self.visit_id, None)
@@ -355,12 +373,14 @@ class Client(PracticeAggregate):
             )
 
     def schedule_visit(
-        self, stamp: Stamp, visit_id: UUID, at: datetime, program: ProgramOfCare | None
+        self, stamp: Stamp, visit_id: UUID, at: datetime, program: ProgramOfCare | None,
+        practitioner: str | None = None,
     ) -> None:
         self._check_not_before_intake(at, "a visit")
         self._check_program(program)
         program_id = program.id if program else None
-        self._trigger(self.VisitScheduled, stamp, visit_id=visit_id, at=at, program_id=program_id)
+        self._trigger(self.VisitScheduled, stamp, visit_id=visit_id, at=at, program_id=program_id,
+                      practitioner=practitioner_key(practitioner))
 
     def reschedule_visit(self, stamp: Stamp, visit_id: UUID, at: datetime) -> None:
         self._scheduled_visit(visit_id, "reschedule")
@@ -378,6 +398,7 @@ class Client(PracticeAggregate):
     def complete_visit(
         self, stamp: Stamp, visit_id: UUID, program: ProgramOfCare | None,
         measures: dict[str, float], notes: str | None, booked: bool,
+        practitioner: str | None = None,
     ) -> None:
         """Complete a booked visit (`booked`) or a walk-in one; C5 reactivates a lapsed client."""
         if booked:
@@ -390,11 +411,14 @@ class Client(PracticeAggregate):
         program_id = program.id if program else None
         if program_id is None and booked:
             program_id = self.scheduled[visit_id].program_id
+        # Who treated: as given, else whom the visit was booked with.
+        treated_by = practitioner_key(practitioner) or (
+            self.scheduled[visit_id].practitioner if booked else None)
         was_lapsed, lapsed_on = self.status == "lapsed", self.lapsed_on
         recall = self.recall_since_lapse
         self._trigger(
             self.VisitCompleted, stamp, visit_id=visit_id, measures=validate_measures(measures),
-            notes=notes, program_id=program_id,
+            notes=notes, program_id=program_id, practitioner=treated_by,
         )
         if was_lapsed:
             self._trigger(self.Reactivated, stamp, visit_id=visit_id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from uuid import UUID, uuid5
 
+from practice_es.domain.errors import InvalidInput
+
 # A fixed namespace: ids derived from it are the same on every machine and every run,
 # which is what makes imports idempotent and lets a client's programs be found without a scan.
 PRACTICE_NAMESPACE = UUID("6f1c1f9e-2b7a-4d0e-9a43-5be0c1a7d3e2")
@@ -15,6 +17,20 @@ _SPACES = re.compile(r"\s+")
 def normalise_key(text: str) -> str:
     """R2: one doctor is one row, however their key was typed (case, surrounding space)."""
     return _SPACES.sub(" ", text.strip()).casefold()
+
+
+PRACTITIONER_MAX = 100
+
+
+def practitioner_key(text: str | None) -> str | None:
+    """Who treats, as one key however it was spaced: surrounding and repeated spaces go, case
+    stays (it is shown as written: "Dr. Helen Jones DC"); empty is nobody."""
+    if text is None:
+        return None
+    key = _SPACES.sub(" ", text.strip())
+    if len(key) > PRACTITIONER_MAX:
+        raise InvalidInput("practitioner", f"at most {PRACTITIONER_MAX} characters")
+    return key or None
 
 
 def normalise_condition(text: str) -> str:

@@ -186,6 +186,9 @@ class AppointmentFields(Picker):
         self.cancelled_at = self.at(part.status.cancelled_at)
         self.kind = self.each(part.kind)
         self.notes = self.each(part.notes)
+        # Read when the file has the column: older exports of a layout often lack it.
+        self.practitioner = self.at(part.practitioner if part.practitioner in file.header
+                                    else None)
         self.status = StatusReader(self, part.status)
         self.measures = measure_readers(self, part.measures)
 
@@ -203,6 +206,7 @@ class AppointmentFields(Picker):
             "cancelled_at": self.text(row, self.cancelled_at) or None,
             "kind": self.joined(row, self.kind, " · ") or None,
             "notes": self.joined(row, self.notes, "; ") or None,
+            "practitioner": self.text(row, self.practitioner) or None,
             "measures": read_all(self.measures, row),
         }
 

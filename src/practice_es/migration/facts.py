@@ -110,11 +110,13 @@ def visit(client_id: UUID, visit_id: UUID, row: Appointment, status: str, who: s
     booked = min(row.booked_on or row.start, row.start)
     changes = [Change(Client.VisitScheduled, {"occurred_on": booked, "actor": who,
                                               "visit_id": visit_id, "at": row.start,
-                                              "program_id": None})]
+                                              "program_id": None,
+                                              "practitioner": row.practitioner})]
     if status == "completed":
         changes.append(Change(Client.VisitCompleted, {
             "occurred_on": row.start, "actor": who, "visit_id": visit_id,
-            "measures": measures, "notes": notes, "program_id": None}))
+            "measures": measures, "notes": notes, "program_id": None,
+            "practitioner": row.practitioner}))
     elif status == "cancelled":
         changes.append(Change(Client.VisitCancelled, {
             "occurred_on": row.cancelled_at or row.start, "actor": who, "visit_id": visit_id,

@@ -105,6 +105,7 @@ class AppointmentsPart(Part):
     booked_on: str | None = None
     kind: Columns = []  # what kind of visit; kept at the head of the visit's notes
     notes: Columns = []
+    practitioner: str | None = None  # the therapist's or provider's column: who treats
     status: StatusMapping = StatusMapping(otherwise="scheduled")
     measures: dict[str, MeasureSource] = {}
 

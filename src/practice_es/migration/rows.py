@@ -23,6 +23,7 @@ from pydantic import (
 
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import has_unstorable
+from practice_es.domain.keys import PRACTITIONER_MAX
 from practice_es.domain.measures import validate_measure
 from practice_es.migration.dates import DateReader
 
@@ -124,6 +125,12 @@ class AppointmentRow(LegacyRow):
     kind: str | None = None
     notes: str | None = None
     measures: dict[str, float] = {}
+    practitioner: str | None = Field(default=None, max_length=PRACTITIONER_MAX)
+
+    @field_validator("practitioner", mode="before")
+    @classmethod
+    def _practitioner(cls, value: str | None) -> str | None:
+        return None if value is None else " ".join(value.split()) or None
 
     @model_validator(mode="before")
     @classmethod
@@ -145,7 +152,7 @@ class AppointmentRow(LegacyRow):
         return data
 
 
-_OPTIONAL = ("booked_on", "cancelled_at", "reason", "kind", "notes")
+_OPTIONAL = ("booked_on", "cancelled_at", "reason", "kind", "notes", "practitioner")
 
 
 class Appointment(NamedTuple):
@@ -165,6 +172,7 @@ class Appointment(NamedTuple):
     kind: str | None
     notes: str | None
     measures: dict[str, float]
+    practitioner: str | None = None  # who treats (SPEC §11)
 
     @classmethod
     def read(cls, data: dict[str, Any], context: dict[str, Any]) -> Self:
@@ -197,8 +205,12 @@ class Appointment(NamedTuple):
             return None
         if booked is not None and booked.date() > start.date():
             return None
+        practitioner = get("practitioner")
+        if practitioner is not None and not (" ".join(practitioner.split()) == practitioner != ""
+                                             and len(practitioner) <= PRACTITIONER_MAX):
+            return None
         return cls(legacy_id, client_key, start, booked, status, reason, cancelled, kind,
-                   notes, measures)
+                   notes, measures, practitioner)
 
 
 def _stripped(text: Any) -> bool:

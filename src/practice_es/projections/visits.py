@@ -34,6 +34,7 @@ visits = Table(
     Column("at", DateTime, nullable=False),  # when it is to happen (walk-in: when it did)
     Column("status", String(10), nullable=False),  # scheduled completed cancelled missed
     Column("closed_on", DateTime),  # when it was completed, cancelled or missed
+    Column("practitioner", String(100)),  # who treats (booked with) or treated; null: not said
     Index("ix_rm_visits_status_closed", "status", "closed_on"),
 )
 
@@ -43,7 +44,7 @@ _EVENTS = ("VisitScheduled", "VisitRescheduled", "VisitCancelled", "VisitMissed"
 
 class VisitBook(Projection):
     name = "visits"
-    version = 2  # 2: a corrected visit date moves the visit
+    version = 3  # 2: a corrected visit date moves the visit; 3: its practitioner
     tables = (visits,)
     weight = 1.5
     topics = tuple(getattr(Client, e).TOPIC for e in _EVENTS)
@@ -67,7 +68,7 @@ class VisitBook(Projection):
         rows.add(text_id(event.visit_id), {
             "client_id": text_id(event.originator_id), "program_id": hexid(event.program_id),
             "booked_on": wall(event.occurred_on), "at": wall(event.at),
-            "status": "scheduled", "closed_on": None,
+            "status": "scheduled", "closed_on": None, "practitioner": event.practitioner,
         })
 
     def _on_VisitRescheduled(self, rows: Rows, event: Client.VisitRescheduled) -> None:
@@ -93,13 +94,15 @@ class VisitBook(Projection):
                 "client_id": text_id(event.originator_id),
                 "program_id": hexid(event.program_id), "booked_on": None,
                 "at": wall(event.occurred_on), "status": "completed",
-                "closed_on": wall(event.occurred_on),
+                "closed_on": wall(event.occurred_on), "practitioner": event.practitioner,
             })
             return
         self._close(rows, event, visit_id, "completed")
         row = rows.get(visit_id)
         if row is not None and event.program_id is not None:
             row["program_id"] = text_id(event.program_id)
+        if row is not None and event.practitioner is not None:
+            row["practitioner"] = event.practitioner
 
     def _on_EntryCorrected(self, rows: Rows, event: Client.EntryCorrected) -> None:
         """A completed visit's corrected date is the date every report uses."""

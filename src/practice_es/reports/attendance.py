@@ -19,6 +19,7 @@ from practice_es.reports.window import Window
 class Attendance:
     client_id: str
     completed: list[datetime] = field(default_factory=list)  # by then, in time order
+    treated: list[tuple[datetime, str | None]] = field(default_factory=list)  # and by whom
     booked: list[Any] = field(default_factory=list)  # rows of every booked visit
 
     @property
@@ -48,14 +49,17 @@ class Attendance:
 def attendance(conn: Connection, window: Window) -> Iterator[Attendance]:
     """Every client with a visit, with what had happened by the window's end."""
     v = visits.c
-    query = select(v.client_id, v.status, v.booked_on, v.at, v.closed_on).order_by(v.client_id)
+    query = (select(v.client_id, v.status, v.booked_on, v.at, v.closed_on, v.practitioner)
+             .order_by(v.client_id))
     rows = conn.execution_options(yield_per=5000).execute(query)
     for client_id, group in groupby(rows, key=lambda r: r.client_id):
         found = Attendance(client_id)
         for row in group:
             if row.status == "completed" and window.until_end(row.closed_on):
                 found.completed.append(row.closed_on)
+                found.treated.append((row.closed_on, row.practitioner))
             if row.booked_on is not None and window.until_end(row.booked_on):
                 found.booked.append(row)
         found.completed.sort()
+        found.treated.sort(key=lambda pair: pair[0])
         yield found

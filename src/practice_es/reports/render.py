@@ -12,6 +12,8 @@ import click
 
 from practice_es.commands.output import dumps, emit_rows, print_table
 
+PRACTITIONER_COLUMNS = ("practitioner", "visits", "new_clients", "pva", "rebooking_rate")
+
 
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
@@ -68,16 +70,25 @@ def retention_views(data: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]
         for c in data["cohorts"] for k, n in enumerate(c["retained"])
     ]
     kpis = [{"kpi": name, "value": value} for name, value in data["kpis"].items()]
-    return {
+    views: dict[str, tuple[list[dict[str, Any]], Sequence[str]]] = {
         "cohorts": (cohorts, ("cohort", "clients", "k", "retained", "rate")),
         "kpis": (kpis, ("kpi", "value")),
         "dropoff": (data["dropoff"], ("visit", "reached", "stopped", "still_coming",
                                       "stop_rate")),
     }
+    if "practitioners" in data:
+        views["practitioners"] = (data["practitioners"], PRACTITIONER_COLUMNS)
+    return views
 
 
 def emit_retention(data: dict[str, Any], fmt: str, view: str | None) -> None:
     views = retention_views(data)
+    if fmt == "table" and view == "practitioners":
+        rows = [{**row, "practitioner": row["practitioner"] or "(not recorded)",
+                 "pva": _kpi_text("pva", row["pva"]),
+                 "rebooking_rate": percent(row["rebooking_rate"])} for row in data[view]]
+        print_table(rows, PRACTITIONER_COLUMNS, title="By practitioner")
+        return
     if fmt != "table" or view not in (None, "cohorts"):
         emit(data, fmt, views, view)
         return
