@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import click
 
 from practice_es.commands.context import PracticeContext, pass_practice
-from practice_es.commands.output import emit_rows, say
+from practice_es.commands.output import FORMATS, emit_rows, say
+from practice_es.commands.params import DATE
 
 
 @click.group()
@@ -44,3 +46,35 @@ def list_(practice: PracticeContext, fmt: str) -> None:
     rows = [{"practice": p.name, "schema": p.schema, "added_at": p.added_at}
             for p in list_practices(practice.settings.db_url)]
     emit_rows(rows, ("practice", "schema", "added_at"), fmt, title="Practices")
+
+
+@group.command("report")
+@click.argument("kind", type=click.Choice(("retention", "referrals")))
+@click.option("--from", "start", type=DATE, help="First day.")
+@click.option("--to", "end", type=DATE, help="Last day (included).")
+@click.option("--by", type=click.Choice(("month", "quarter")), default="month",
+              show_default=True, help="Cohort period (retention).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--chart", type=click.Path(dir_okay=False),
+              help="Retention: each practice's cohort heatmap side by side (.png/.svg).")
+@pass_practice
+def report(practice: PracticeContext, kind: str, start: date | None, end: date | None, by: str,
+           fmt: str, chart: str | None) -> None:
+    """One row per practice and the group's total, computed from the facts (counts summed
+    across practices, then divided: never an average of rates)."""
+    from practice_es.infrastructure.practices import list_practices
+    from practice_es.reports import charts, render
+    from practice_es.reports.group import each_practice, group_report
+    from practice_es.reports.window import Window
+
+    window = Window(start, end)
+    if chart:
+        if kind != "retention":
+            raise click.BadParameter("only the retention report draws a chart", param_hint="chart")
+        charts.check_chart_path(chart)
+    practices = list_practices(practice.settings.db_url)
+    figures = list(each_practice(practice.settings, practices, kind, window, by))
+    data = group_report(figures, kind, window)
+    if chart:
+        charts.group_heatmaps([(f.practice, f.report) for f in figures], chart)
+    render.emit_group(data, fmt)

@@ -31,16 +31,52 @@ def _pyplot() -> Any:
 
 def cohort_heatmap(data: dict[str, Any], path: str) -> Path:
     """Rows are cohorts, columns periods since the first visit, colour the share retained."""
-    import numpy as np
-
     target = check_chart_path(path)
     plt = _pyplot()
+    width, height = _heatmap_size(data)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.55 * width, 1.4 + 0.42 * height))
+    image = _draw_heatmap(ax, data, f"Retention by {data['by']}ly cohort")
+    fig.colorbar(image, ax=ax, fraction=0.03, format=lambda v, _: f"{v:.0%}")
+    return _save(plt, fig, target)
+
+
+def group_heatmaps(reports: list[tuple[str, dict[str, Any]]], path: str) -> Path:
+    """One cohort heatmap per practice, side by side (four to a row), on one scale."""
+    target = check_chart_path(path)
+    plt = _pyplot()
+    shown = reports or [("no practices", {"by": "month", "cohorts": []})]
+    across = min(len(shown), 4)
+    down = -(-len(shown) // across)
+    width = max(_heatmap_size(data)[0] for _, data in shown)
+    height = max(_heatmap_size(data)[1] for _, data in shown)
+    fig, axes = plt.subplots(down, across, squeeze=False, figsize=(
+        across * (1.2 + 0.55 * width), down * (1.4 + 0.42 * height)))
+    image = None
+    for ax, (name, data) in zip(axes.flat, shown, strict=False):
+        image = _draw_heatmap(ax, data, name)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.axis("off")
+    if image is not None:
+        fig.colorbar(image, ax=axes, fraction=0.02, format=lambda v, _: f"{v:.0%}")
+    fig.suptitle(f"Retention by {shown[0][1]['by']}ly cohort, per practice")
+    fig.savefig(target, dpi=120)
+    plt.close(fig)
+    return target
+
+
+def _heatmap_size(data: dict[str, Any]) -> tuple[int, int]:
     cohorts = data["cohorts"]
-    width = max((len(c["rate"]) for c in cohorts), default=1)
-    grid = np.full((max(len(cohorts), 1), width), np.nan)
+    return max((len(c["rate"]) for c in cohorts), default=1), max(len(cohorts), 1)
+
+
+def _draw_heatmap(ax: Any, data: dict[str, Any], title: str) -> Any:
+    import numpy as np
+
+    cohorts = data["cohorts"]
+    width, height = _heatmap_size(data)
+    grid = np.full((height, width), np.nan)
     for row, cohort in enumerate(cohorts):
         grid[row, : len(cohort["rate"])] = cohort["rate"]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.55 * width, 1.4 + 0.42 * len(cohorts)))
     image = ax.imshow(grid, cmap="Greens", vmin=0, vmax=1, aspect="auto")
     for (row, col), rate in np.ndenumerate(grid):
         if not np.isnan(rate):
@@ -51,9 +87,8 @@ def cohort_heatmap(data: dict[str, Any], path: str) -> Path:
                   [f"{c['cohort']} ({c['clients']})" for c in cohorts], fontsize=8)
     ax.set_xlabel(f"{data['by']}s since the first visit")
     ax.set_ylabel("cohort (clients)")
-    ax.set_title(f"Retention by {data['by']}ly cohort")
-    fig.colorbar(image, ax=ax, fraction=0.03, format=lambda v, _: f"{v:.0%}")
-    return _save(plt, fig, target)
+    ax.set_title(title)
+    return image
 
 
 def sources_bars(data: dict[str, Any], path: str) -> Path:

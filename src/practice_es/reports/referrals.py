@@ -112,3 +112,18 @@ def _providers(conn: Connection, window: Window, received: list[Any], intakes: l
         for provider, t in sorted(counts.items())
     ]
 
+
+
+SOURCE_FACTS = ("referrals", "converted", "new_clients", "visits", "active_clients")
+PROVIDER_FACTS = ("referred_in", "referred_out", "care_reports_sent")
+
+
+def referral_facts(report: dict[str, Any]) -> dict[str, int]:
+    """The report's counts over every source and provider (a group adds them up)."""
+    facts = {name: sum(s[name] for s in report["sources"]) for name in SOURCE_FACTS}
+    facts.update({name: sum(p[name] for p in report["providers"]) for name in PROVIDER_FACTS})
+    return facts
+
+
+def referral_kpis(facts: dict[str, int]) -> dict[str, Any]:
+    return {**facts, "conversion_rate": ratio(facts["converted"], facts["referrals"])}

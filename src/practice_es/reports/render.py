@@ -160,3 +160,17 @@ def worklist_views(data: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]]
         every.extend(rows)
         views[key] = (rows, columns)
     return {"all": (every, ALL_WORKLISTS), **views}
+
+
+def emit_group(data: dict[str, Any], fmt: str) -> None:
+    """A group report: a row per practice, then the group's total."""
+    if fmt == "json":
+        click.echo(dumps(data))
+        return
+    rows = [{"practice": p["practice"], **p["kpis"]} for p in data["practices"]]
+    rows.append({"practice": "total", **data["total"]["kpis"]})
+    columns = ("practice", *data["total"]["kpis"])
+    if fmt == "table":
+        rows = [{k: v if k == "practice" else _kpi_text(k, v) for k, v in row.items()}
+                for row in rows]
+    emit_rows(rows, columns, fmt, title=f"Group {data['report']} report")

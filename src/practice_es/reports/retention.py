@@ -50,18 +50,26 @@ class Tally:
 
 def retention_report(conn: Connection, by: str = "month",
                      window: Window | None = None) -> dict[str, Any]:
+    return retention_and_facts(conn, by, window)[0]
+
+
+def retention_and_facts(conn: Connection, by: str = "month", window: Window | None = None
+                        ) -> tuple[dict[str, Any], dict[str, int]]:
+    """The report, and the counts its KPIs divide (a group adds them up, then divides)."""
     window = window or Window()
     tally = Tally()
     for client in attendance(conn, window):
         tally.add(client, window, by)
     last = period_index(window.end, by) if window.end else tally.last_period
-    return {
+    facts = _facts(conn, tally, window)
+    report = {
         "by": by,
         **window.as_json(),
         "cohorts": _cohorts(tally, by, last),
         "dropoff": _dropoff(tally),
-        "kpis": _kpis(conn, tally, window),
+        "kpis": retention_kpis(facts),
     }
+    return report, facts
 
 
 def _cohorts(tally: Tally, by: str, last: int | None) -> list[dict[str, Any]]:
@@ -89,23 +97,39 @@ def _dropoff(tally: Tally) -> list[dict[str, Any]]:
     return rows
 
 
-def _kpis(conn: Connection, tally: Tally, window: Window) -> dict[str, Any]:
-    lapsed = _count_marks(conn, "lapsed", window)
-    reactivated = _count_marks(conn, "reactivated", window)
+FACTS = ("new_clients", "visits", "visitors", "new_client_visits", "rebooked", "lapsed",
+         "reactivated", "programs_recommended", "programs_accepted", "programs_started",
+         "programs_completed")
+
+
+def _facts(conn: Connection, tally: Tally, window: Window) -> dict[str, int]:
     recommended, accepted = _programs_taken_up(conn, window, "recommended_on", "accepted_on")
     started, completed = _programs_taken_up(conn, window, "accepted_on", "ended_on",
                                             status="completed")
     return {
-        "new_clients": tally.new_clients,
-        "visits": tally.visits,
-        "visit_average": ratio(tally.visits, tally.visitors),
-        "pva": ratio(tally.new_client_visits, tally.new_clients),
-        "rebooking_rate": ratio(tally.rebooked, tally.visits),
-        "lapsed": lapsed,
-        "reactivated": reactivated,
-        "reactivation_rate": ratio(reactivated, lapsed),
-        "program_acceptance_rate": ratio(accepted, recommended),
-        "program_completion_rate": ratio(completed, started),
+        "new_clients": tally.new_clients, "visits": tally.visits, "visitors": tally.visitors,
+        "new_client_visits": tally.new_client_visits, "rebooked": tally.rebooked,
+        "lapsed": _count_marks(conn, "lapsed", window),
+        "reactivated": _count_marks(conn, "reactivated", window),
+        "programs_recommended": recommended, "programs_accepted": accepted,
+        "programs_started": started, "programs_completed": completed,
+    }
+
+
+def retention_kpis(facts: dict[str, int]) -> dict[str, Any]:
+    """SPEC §4's KPIs from the counts: each rate divided here, never averaged."""
+    f = facts
+    return {
+        "new_clients": f["new_clients"],
+        "visits": f["visits"],
+        "visit_average": ratio(f["visits"], f["visitors"]),
+        "pva": ratio(f["new_client_visits"], f["new_clients"]),
+        "rebooking_rate": ratio(f["rebooked"], f["visits"]),
+        "lapsed": f["lapsed"],
+        "reactivated": f["reactivated"],
+        "reactivation_rate": ratio(f["reactivated"], f["lapsed"]),
+        "program_acceptance_rate": ratio(f["programs_accepted"], f["programs_recommended"]),
+        "program_completion_rate": ratio(f["programs_completed"], f["programs_started"]),
     }
 
 
