@@ -168,6 +168,8 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         # Only what the URL says: a stray variable in the shell must not move the ledger.
         settings = dict(env or {})
         settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        if self.settings.catch_up == "off":
+            settings["CREATE_TABLE"] = "n"  # a read-only standby: no DDL (ADR 21)
         # The recorder keeps the audit hash chain in the insert transaction (ADR 0008).
         settings["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[self.location.backend]
         if self.settings.cipher_key:

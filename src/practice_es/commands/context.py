@@ -44,11 +44,19 @@ class PracticeContext:
         here when asked (PRACTICE_CATCH_UP=inline) or when no follower can be started."""
         if self.settings.catch_up == "background" and _hand_off(self.settings.db_url):
             return
+        if self.settings.catch_up == "off":
+            say("note: PRACTICE_CATCH_UP=off: the read models were not caught up")
+            return
         try:
             self.runner().catch_up()
         except Exception as error:  # the next command or report catches up
             say(f"warning: recorded, but the read models did not catch up "
                 f"({type(error).__name__}); the next command or report will")
+
+    def tell_lag(self) -> None:
+        """On a standby (PRACTICE_CATCH_UP=off), say how far the read models are behind."""
+        if self.settings.catch_up == "off":
+            say(f"read models as they are (PRACTICE_CATCH_UP=off): {self.runner().lag()}")
 
     def close(self) -> None:
         if self._runner is not None:

@@ -74,6 +74,9 @@ def report(practice: PracticeContext, kind: str, start: date | None, end: date |
         charts.check_chart_path(chart)
     practices = list_practices(practice.settings.db_url)
     figures = list(each_practice(practice.settings, practices, kind, window, by))
+    for each in figures:
+        if each.lag is not None:
+            say(f"{each.practice}: read models as they are (PRACTICE_CATCH_UP=off): {each.lag}")
     data = group_report(figures, kind, window)
     if chart:
         charts.group_heatmaps([(f.practice, f.report) for f in figures], chart)

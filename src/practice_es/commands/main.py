@@ -128,7 +128,8 @@ SETTINGS_HELP = """Settings from the environment: PRACTICE_DB and PRACTICE_ACTOR
 --actor); PRACTICE_TZ, the practice's time zone (default UTC); PRACTICE_CIPHER_KEY, encryption
 at rest; PRACTICE_CATCH_UP, how the read models catch up after an action: `background` (the
 default: a detached process catches them up and the action exits at once; every report catches
-up before it reads anyway) or `inline` (the action's own process, before it exits);
+up before it reads anyway), `inline` (the action's own process, before it exits) or `off`
+(a read-only standby: reports read the read models as they are and say how far behind);
 PRACTICE_PRACTICE, as --practice."""
 
 

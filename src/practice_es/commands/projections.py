@@ -22,10 +22,13 @@ def projections() -> None:
 
 @projections.command()
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@click.option("--max-lag", "max_lag", type=click.FloatRange(min=0), default=None,
+              metavar="SECONDS", help="Exit 1 if the read models are further behind the log "
+              "than this (the first event not yet applied was recorded longer ago).")
 @pass_practice
-def status(practice: PracticeContext, fmt: str) -> None:
+def status(practice: PracticeContext, fmt: str, max_lag: float | None) -> None:
     """Each projection's position against the head of the log, and its rows; and whether the
-    last background catch-up after an action failed."""
+    last background catch-up after an action failed. The lag goes to stderr."""
     rows = [
         {"name": s.name, "version": s.version, "position": s.position, "head": s.head,
          "behind": s.behind, "rows": s.rows}
@@ -34,6 +37,11 @@ def status(practice: PracticeContext, fmt: str) -> None:
     emit_rows(rows, ("name", "version", "position", "head", "behind", "rows"), fmt,
               title="Projections")
     _warn_of_follower_failure(practice)
+    lag = practice.runner().lag()
+    say(f"lag: {lag}")
+    if max_lag is not None and lag.seconds > max_lag:
+        say(f"behind by more than --max-lag {max_lag:g} s")
+        raise click.exceptions.Exit(1)
 
 
 def _warn_of_follower_failure(practice: PracticeContext) -> None:

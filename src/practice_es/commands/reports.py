@@ -39,6 +39,8 @@ def _build(practice: PracticeContext, known_at: datetime | None,
            make: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     from practice_es.reports.source import build
 
+    if known_at is None:
+        practice.tell_lag()
     return build(practice.ledger(), practice.runner, known_at, make)
 
 

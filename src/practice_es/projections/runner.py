@@ -18,9 +18,11 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Column, Connection, Engine, Integer, String, Table, bindparam
+from sqlalchemy.exc import DBAPIError
 
 from practice_es.domain.events import DomainEvent
 from practice_es.projections import indexes
@@ -61,6 +63,18 @@ class ProjectionStatus:
         return max(self.head - self.position, 0)
 
 
+@dataclass(frozen=True)
+class Lag:
+    """How far the read models are behind the log: the events not yet applied, and how long
+    ago the first of them was recorded (0 when caught up)."""
+
+    events: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.events} events ({self.seconds:.0f} s) behind the log"
+
+
 @dataclass
 class Page:
     """One page worked out: the writes to make, and where each projection then stands."""
@@ -97,6 +111,9 @@ class ProjectionRunner:
         self.decoder = EventDecoder(ledger.mapper)  # type: ignore[arg-type]
         self.decoder.opened = _opened(projections)
         self._ready = False
+        # A read-only standby (PRACTICE_CATCH_UP=off): its own read models are read as they
+        # are, never created, reset or caught up (a scratch engine is written as ever).
+        self.read_only = engine is None and ledger.settings.catch_up == "off"
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -116,7 +133,7 @@ class ProjectionRunner:
     def ensure(self) -> None:
         """Create the tables; a projection whose definition changed is reset to rebuild; an
         index a rebuild left out (it died before the end) is built."""
-        if self._ready:
+        if self._ready or self.read_only:
             return
         with self.transaction() as conn:
             read_models.create_all(conn)
@@ -182,11 +199,31 @@ class ProjectionRunner:
                 for name, p in self.projections.items()
             ]
 
+    def lag(self, now: datetime | None = None) -> Lag:
+        """How far the furthest-behind projection is from the log's head (reads only)."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        try:
+            with self.engine.connect() as conn:
+                known = self._positions(conn)
+        except DBAPIError:  # no read models yet: every event is still to apply
+            known = {}
+        position = min((known.get(name, (0, 0))[1] for name in self.projections), default=head)
+        if position >= head:
+            return Lag(0, 0.0)
+        first = self.ledger.recorder.select_notifications(start=position + 1, limit=1)
+        event = cast(DomainEvent, self.ledger.mapper.to_domain_event(first[0])) if first else None
+        recorded = event.timestamp if event is not None else None
+        moment = now or datetime.now(UTC)
+        seconds = (moment - recorded).total_seconds() if recorded is not None else 0.0
+        return Lag(head - position, max(seconds, 0.0))
+
     # -- catching up ---------------------------------------------------------------------
 
     def catch_up(self, progress: Progress | None = None, optimistic: bool = False) -> int:
         """Apply every event recorded since each projection's position. Returns how many.
         `optimistic`: work each page out outside the write lock (see the module's notes)."""
+        if self.read_only:
+            return 0
         self.ensure()
         head = self.ledger.recorder.max_notification_id() or 0
         step = self._optimistic_page if optimistic else self._locked_page

@@ -15,7 +15,7 @@ from practice_es.infrastructure.settings import Settings
 from practice_es.reports.window import Window
 
 if TYPE_CHECKING:
-    from practice_es.projections.runner import ProjectionRunner
+    from practice_es.projections.runner import Lag, ProjectionRunner
 
 KINDS = ("retention", "referrals")
 
@@ -26,6 +26,7 @@ class PracticeFigures:
     facts: dict[str, int]
     kpis: dict[str, Any]
     report: dict[str, Any]  # the practice's own report (its cohorts draw the heatmap)
+    lag: Lag | None = None  # how far behind its read models were, read as they are (standby)
 
 
 def _figures(kind: str, window: Window, by: str) -> Callable[[Connection], tuple[
@@ -65,12 +66,13 @@ def each_practice(settings: Settings, practices: list[Practice], kind: str, wind
         ledger = PracticeLedger(replace(settings, db_url=practice.url, practice=practice.name))
         runner = ProjectionRunner(ledger, all_projections())
         try:
+            lag = runner.lag() if runner.read_only else None
             report, facts = build(ledger, partial(_same, runner), None,
                                   _figures(kind, window, by))
         finally:
             runner.close()
             ledger.close()
-        yield PracticeFigures(practice.name, facts, kpis_of(kind, facts), report)
+        yield PracticeFigures(practice.name, facts, kpis_of(kind, facts), report, lag)
 
 
 def _same(runner: ProjectionRunner) -> ProjectionRunner:
