@@ -80,3 +80,12 @@ def test_on_sqlite_there_is_no_group_report(tmp_path: Path) -> None:
     run = Practice(f"sqlite:///{tmp_path / 'p.db'}").run("group", "report", "retention")
     assert run.exit_code == 2
     assert "on SQLite a practice is a file" in run.stderr
+
+
+def test_a_group_rebuild_in_worker_processes_gives_the_same_reports(group_url: str) -> None:
+    group = _two_practices(group_url)
+    before = group.json("group", "report", "retention", "--format", "json")
+    run = group.run("group", "rebuild", "--workers", "2")
+    assert run.exit_code == 0, run.output
+    assert "rebuilt 2 practices" in run.stderr
+    assert group.json("group", "report", "retention", "--format", "json") == before

@@ -81,3 +81,22 @@ def report(practice: PracticeContext, kind: str, start: date | None, end: date |
     if chart:
         charts.group_heatmaps([(f.practice, f.report) for f in figures], chart)
     render.emit_group(data, fmt)
+
+
+@group.command("rebuild")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Practices rebuilt at once, each in its own process (default: the cores).")
+@pass_practice
+def rebuild(practice: PracticeContext, workers: int | None) -> None:
+    """Rebuild every practice's read models from its log, several practices at once."""
+    import os
+
+    from practice_es.infrastructure.practices import list_practices
+    from practice_es.projections.group_rebuild import rebuild_group
+
+    practices = list_practices(practice.settings.db_url)
+    total = 0
+    for done in rebuild_group(practice.settings, practices, workers or os.cpu_count() or 1):
+        total += done.positions
+        say(f"{done.practice}: {done.positions} log positions replayed in {done.seconds:.1f} s")
+    say(f"rebuilt {len(practices)} practices: {total} log positions replayed")
