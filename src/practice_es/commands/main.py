@@ -92,6 +92,7 @@ COMMAND_GROUPS = {
     "key": "practice_es.commands.keys:key",
     "demo": "practice_es.commands.demo:demo",
     "group": "practice_es.commands.group:group",
+    "export": "practice_es.commands.export:export",
 }
 
 
