@@ -30,7 +30,7 @@ def test_rows_read_back_as_written_and_rows_must_name_the_same_columns() -> None
     engine = create_engine("sqlite://")
     row = {"visit_id": "v1", "client_id": "c1", "program_id": None,
            "booked_on": datetime(2026, 1, 5, 9, 30), "at": datetime(2026, 1, 9, 10),
-           "status": "scheduled", "closed_on": None}
+           "status": "scheduled", "closed_on": None, "practitioner": None}
     with engine.begin() as conn:
         visits.create(conn)
         insert_rows(conn, visits, [row])
