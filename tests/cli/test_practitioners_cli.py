@@ -7,6 +7,7 @@ import csv
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 from tests.cli.helpers import Practice
 
@@ -52,21 +53,23 @@ def test_the_csv_view_is_one_row_per_practitioner(db_url: str) -> None:
     assert rows[0]["visits"] == "2"
 
 
-def test_the_importer_maps_the_therapist_column(db_url: str, tmp_path: Path) -> None:
+def _practitioners_after_import(db_url: str, tmp_path: Path, preset: str) -> dict[str, Any]:
     practice = Practice(db_url)
-    source = shutil.copytree(FIXTURES / "generic", tmp_path / "generic")
-    practice.ok("migrate", "import", str(source), "--format", "generic",
+    source = shutil.copytree(FIXTURES / preset, tmp_path / preset)
+    practice.ok("migrate", "import", str(source), "--format", preset,
                 "--rejects", str(tmp_path / "rejects.csv"))
-    report = practice.json("report", "retention", "--by-practitioner", "--format", "json")
+    report: dict[str, Any] = practice.json("report", "retention", "--by-practitioner",
+                                           "--format", "json")
+    return report
+
+
+def test_the_importer_maps_the_therapist_column(db_url: str, tmp_path: Path) -> None:
+    report = _practitioners_after_import(db_url, tmp_path, "generic")
     names = [row["practitioner"] for row in report["practitioners"]]
     assert names == ["Dr. Helen Jones DC", "Mia Chen LMT", "Paul Ortiz LMT"]
     assert sum(row["visits"] for row in report["practitioners"]) == report["kpis"]["visits"]
 
 
 def test_the_importer_maps_cliniko_s_practitioner_id(db_url: str, tmp_path: Path) -> None:
-    practice = Practice(db_url)
-    source = shutil.copytree(FIXTURES / "cliniko", tmp_path / "cliniko")
-    practice.ok("migrate", "import", str(source), "--format", "cliniko",
-                "--rejects", str(tmp_path / "rejects.csv"))
-    report = practice.json("report", "retention", "--by-practitioner", "--format", "json")
+    report = _practitioners_after_import(db_url, tmp_path, "cliniko")
     assert [row["practitioner"] for row in report["practitioners"]] == ["1"]
