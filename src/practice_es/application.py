@@ -32,7 +32,13 @@ from practice_es.domain.keys import normalise_condition, outbound_referral_id, p
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.infrastructure.chain import RECORDER_TOPICS, unsynced_transaction
-from practice_es.infrastructure.crypto import KeyStore, parse_master_key
+from practice_es.infrastructure.crypto import KeyStore, LedgerCipher, parse_master_key
+from practice_es.infrastructure.rotation import (
+    NEW_KEY_VARIABLE,
+    Rotation,
+    Step,
+    rotate_master_key,
+)
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import StoreLocation, parse_store_url, prepare_sqlite_file
 from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
@@ -171,8 +177,8 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         # The recorder keeps the audit hash chain in the insert transaction (ADR 0008).
         settings["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[self.location.backend]
         if self.settings.cipher_key:
-            # The `cryptography` AES-GCM (eventsourcing.cipher needs pycryptodome, not installed).
-            settings["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+            # eventsourcing's `cryptography` AES-GCM, keyed by the ledger key (ADR 19).
+            settings["CIPHER_TOPIC"] = "practice_es.infrastructure.crypto:LedgerCipher"
             settings["CIPHER_KEY"] = self.settings.cipher_key
         return Environment(name, settings)
 
@@ -187,8 +193,17 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         except BaseException:
             self.close()
             raise
-        cast(PydanticMapper, self.mapper).sealer = Sealer(keys, self._first_state)
+        mapper = cast(PydanticMapper, self.mapper)
+        if isinstance(mapper.cipher, LedgerCipher) and keys.ledger_key is not None:
+            mapper.cipher.use(keys.ledger_key)
+        mapper.sealer = Sealer(keys, self._first_state)
         return keys
+
+    def rotate_master_key(self, new_key: str, after_step: Step | None = None) -> Rotation:
+        """Re-wrap the ledger's keys from PRACTICE_CIPHER_KEY to `new_key` (ADR 19). The
+        ledger must be opened with `check_key=False`: half way, the check says the old key."""
+        new = parse_master_key(new_key, NEW_KEY_VARIABLE)
+        return rotate_master_key(self.keys, new, after_step=after_step)
 
     def _first_state(self, ident: UUID) -> tuple[str, dict[str, Any]] | None:
         """The topic and stored state of an aggregate's first event (it names the client)."""
