@@ -26,11 +26,12 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from practice_es.domain.client import Client
-from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
+from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound, RuleRefused
 from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.domain.retention import Destruction, RetentionRule
 from practice_es.infrastructure.chain import RECORDER_TOPICS, unsynced_transaction
 from practice_es.infrastructure.crypto import KeyStore, LedgerCipher, parse_master_key
 from practice_es.infrastructure.rotation import (
@@ -51,6 +52,7 @@ SNAPSHOT_EVERY = 10
 # snapshot table, `archive_id`) once more than this many are not in one: a snapshot stays the
 # size of a new client's, and the archive is written once per that many visits (ADR 16).
 ARCHIVE_AFTER = 20
+RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
 ARCHIVE_TOPIC = "practice:Archive"  # (no event's topic: a snapshot row's, never resolved)
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
 _DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")
@@ -395,14 +397,32 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         """Right to erasure (ADR 9): destroy the keys of the client and of the referral they
         came by, then record ClientErased. Key first, so an interruption fails closed; running
         it again completes it. False if SQLite could not yet clear the old key from its WAL."""
-        client = self.client(client_id)
+        return self._erase(self.client(client_id), reason, self.stamp(on))
+
+    def _erase(self, client: Client, reason: str, stamp: Stamp) -> bool:
         already = client.status == "erased"
         if not already:
-            client.erase(self.stamp(on), reason)
-        clean = self.keys.destroy([client_id, *filter(None, [client.referral_id])])
+            client.erase(stamp, reason)
+        clean = self.keys.destroy([client.id, *filter(None, [client.referral_id])])
         if not already:
             self.save(client)
         return clean
+
+    def sweep_retention(self, candidates: Iterable[tuple[UUID, date]], rule: RetentionRule,
+                        *, as_of: date, dry_run: bool = False) -> Iterator[Destruction]:
+        """Erase (reason `retention`) each candidate `rule` says is due on `as_of`, one client
+        after another, yielding each once its erasure is recorded: a sweep stopped half way
+        has erased exactly the clients it yielded, and running it again finishes it."""
+        stamp = self.stamp(None)
+        if as_of > stamp.day:
+            raise RuleRefused("T1", f"no fact in the future: the sweep date {as_of} is after "
+                                    f"today ({stamp.day})")
+        for client_id, last_activity in candidates:
+            client = self.client(client_id)
+            if rule.is_due(client, last_activity, as_of):
+                if not dry_run:
+                    self._erase(client, RETENTION_REASON, stamp)
+                yield Destruction(client_id, last_activity, None if dry_run else stamp.day)
 
     def update_health_history(
         self, client_id: UUID, *, on: datetime | None = None, conditions: Sequence[str] = (),
