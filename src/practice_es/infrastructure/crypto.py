@@ -150,7 +150,7 @@ class KeyStore:
     def sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.backend == "postgres" else statement
 
-    def _create_tables(self) -> None:
+    def create_tables(self) -> None:
         blob = "bytea" if self.backend == "postgres" else "BLOB"
         with self.transaction(commit=True) as c:
             c.execute(f"CREATE TABLE IF NOT EXISTS {self.keys_table} (owner_id TEXT PRIMARY KEY,"
@@ -171,7 +171,7 @@ class KeyStore:
         try:
             row = self._check_row()
         except PersistenceError:
-            self._create_tables()
+            self.create_tables()
             row = self._check_row()
         if row is None:
             row = self._write_check_row(has_events)
