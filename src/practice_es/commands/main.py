@@ -93,6 +93,8 @@ COMMAND_GROUPS = {
     "demo": "practice_es.commands.demo:demo",
     "group": "practice_es.commands.group:group",
     "export": "practice_es.commands.export:export",
+    "backup": "practice_es.commands.backup:backup",
+    "restore": "practice_es.commands.backup:restore",
 }
 
 
