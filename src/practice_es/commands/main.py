@@ -117,8 +117,10 @@ class PracticeGroup(click.Group):
             if failure is None:
                 if os.environ.get("PRACTICE_DEBUG"):
                     raise
+                said = (f": {error}" if getattr(error, "tells_the_user", False)
+                        else "; nothing more was recorded")
                 failure = PracticeFailure(
-                    f"internal error ({type(error).__name__}); nothing more was recorded. "
+                    f"internal error ({type(error).__name__}){said}. "
                     "Set PRACTICE_DEBUG=1 to see the traceback.", EXIT_INTERNAL)
             raise failure from None
 

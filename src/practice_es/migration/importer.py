@@ -183,6 +183,7 @@ class Importer:
         if self.details is not None:
             self.summary.skip("its visit is not a completed visit of this export",
                               self.details.unused())
+        self.summary.check_accounted()
         return self.summary
 
     def _second_process(self, files: list[ExportFile]) -> bool:
@@ -223,7 +224,7 @@ class Importer:
                client_key: str) -> ClientEntry | None:
         """The client a row is about, or None (the row is rejected, saying why)."""
         entry = self.clients.find(client_key)
-        if entry is self._last_client:
+        if entry is not None and entry is self._last_client:
             return entry  # the previous row's (an export lists a client's rows together)
         if entry is None or entry.client_id in self.unrecorded:
             self.reject(file, number, own_id, f"client: no client '{client_key}' in "

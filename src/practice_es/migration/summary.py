@@ -49,6 +49,17 @@ class ImportSummary:
     def merged_duplicates(self) -> int:
         return len(self.merges)
 
+    @property
+    def accounted(self) -> int:
+        return (self.imported + self.already_present + self.rejected + self.skipped
+                + self.merged_duplicates)
+
+    def check_accounted(self) -> None:
+        """Every row read is imported, already present, rejected, skipped or merged: an
+        import that lost one fails loudly rather than report a clean run."""
+        if self.accounted != self.rows:
+            raise RowsUnaccounted(self)
+
     def skip(self, reason: str, rows: int = 1) -> None:
         if rows:
             self.skipped += rows
@@ -87,6 +98,21 @@ class ImportSummary:
         if self.rejects_file:
             lines.append(f"rejected rows, with the reason, are in {self.rejects_file}")
         return lines
+
+
+class RowsUnaccounted(RuntimeError):
+    """A bug of ours: the import lost track of a row. What was committed stays (a re-run
+    records nothing twice); the summary says what was counted."""
+
+    tells_the_user = True  # its message names counts only: the CLI prints it
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__(
+            f"the import lost track of {summary.rows - summary.accounted} of {summary.rows} "
+            f"rows read ({summary.imported} imported, {summary.already_present} already "
+            f"present, {summary.rejected} rejected, {summary.skipped} skipped, "
+            f"{summary.merged_duplicates} merged; {summary.events} events recorded): "
+            "please report it")
 
 
 class Rejects:
