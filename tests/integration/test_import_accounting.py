@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,11 +58,11 @@ KNOWN = ("K1", "K2", "K3")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(KNOWN + ("NOPE", "GONE")), min_size=1, max_size=12),
+@given(st.lists(st.sampled_from((*KNOWN, "NOPE", "GONE")), min_size=1, max_size=12),
        st.randoms(use_true_random=False))
-def test_every_row_of_a_shuffled_export_is_accounted_for(owners: list[str], rnd: object) -> None:
+def test_every_row_of_a_shuffled_export_is_accounted_for(owners: list[str], rnd: Any) -> None:
     appointments = [(f"AP{i}", owner) for i, owner in enumerate(owners)]
-    rnd.shuffle(appointments)  # type: ignore[attr-defined]
+    rnd.shuffle(appointments)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         export = _export(tmp / "export", list(KNOWN), appointments)

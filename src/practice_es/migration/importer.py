@@ -21,10 +21,11 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from practice_es.domain.keys import normalise_key, program_id
+from practice_es.infrastructure.store import parse_store_url
 from practice_es.migration import facts
 from practice_es.migration.clients import ClientEntry, ClientIndex
 from practice_es.migration.dates import DateReader
-from practice_es.migration.details import Detail, DetailIndex, combine
+from practice_es.migration.details import Detail, DetailIndex, combine, remove_leftovers
 from practice_es.migration.extract import (
     AppointmentFields,
     ClientFields,
@@ -159,6 +160,8 @@ class Importer:
             self.details.close()
 
     def run(self) -> ImportSummary:
+        if (folder := scratch_folder(self.ledger.settings.db_url)) is not None:
+            remove_leftovers(folder)
         files, ignored = open_export(self.request.paths, self.mapping, self.request.encoding)
         if isinstance(self.writer, FastWriter) and self._second_process(files):
             # It starts while the clients are read.
@@ -278,7 +281,7 @@ class Importer:
         if file is None:
             return
         if self.details is None:
-            self.details = DetailIndex()
+            self.details = DetailIndex(scratch_folder(self.ledger.settings.db_url))
         fields = DetailFields(file, part)
         for number, row in self.rows(file, DetailRow, fields, "notes and measures"):
             if not row.key:
@@ -420,6 +423,14 @@ def spare_core() -> bool:
     of 0.8, but 6.7 s with it and 6.0 s without at 2.4; the full-size one 38 s with it and
     69 s without at 0.8-1.3, 42 s and 56 s at 1.6-1.8."""
     return os.name == "posix" and os.getloadavg()[0] < (os.cpu_count() or 1)
+
+
+def scratch_folder(db_url: str) -> Path | None:
+    """Where an import keeps its scratch file: the SQLite ledger's folder (None: in memory)."""
+    location = parse_store_url(db_url)
+    if location.path is None:
+        return None
+    return location.path.resolve().parent
 
 
 def _intake_problem(row: ClientRow, on: datetime | None) -> str | None:
