@@ -46,6 +46,7 @@ SNAPSHOT_EVERY = 10
 # size of a new client's, and the archive is written once per that many visits (ADR 16).
 ARCHIVE_AFTER = 20
 ARCHIVE_TOPIC = "practice:Archive"  # (no event's topic: a snapshot row's, never resolved)
+SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
 _DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")
 
@@ -431,14 +432,21 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         if after_days < 1:
             raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
         stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
-        lapsed: list[Client] = []
-        for client_id in client_ids:
-            client = self.client(client_id)
-            if client.record_lapse(stamp, as_of, after_days):
-                lapsed.append(client)
-        for start in range(0, len(lapsed), 500):
-            self.save(*lapsed[start:start + 500])
-        return [client.id for client in lapsed]
+        attempts = 0
+        while True:
+            # One transaction: a sweep records every lapse or none. A conflict means a client
+            # changed meanwhile (a visit completed): read them all again and decide again.
+            lapsed = [client for client in map(self.client, client_ids)
+                      if client.record_lapse(stamp, as_of, after_days)]
+            try:
+                if lapsed:
+                    self.save(*lapsed)
+            except ConcurrentChange:
+                attempts += 1
+                if attempts == SWEEP_ATTEMPTS:
+                    raise
+                continue
+            return [client.id for client in lapsed]
 
     # -- visits --------------------------------------------------------------------------
 
