@@ -145,7 +145,7 @@ class Importer:
         self.mapping = request.mapping
         self.progress = progress
         self.summary = ImportSummary(dry_run=request.dry_run)
-        self.rejects = Rejects(request.rejects, self.summary)
+        self.rejects = Rejects(request.rejects, self.summary, request.paths)
         self.writer: Writer = _DryRun() if request.dry_run else writer_for(ledger, request.fast)
         self.streams = Streams(ledger, request.facts_in_memory)
         self.details: DetailIndex | None = None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
 from practice_es.commands.output import csv_safe
+from practice_es.infrastructure.outputs import Replacement, check_output
 
 REJECT_COLUMNS = ("file", "row", "legacy_id", "reason")
 
@@ -118,17 +119,19 @@ class RowsUnaccounted(RuntimeError):
 class Rejects:
     """The rejects CSV: created on the first rejected row, so a clean import leaves none."""
 
-    def __init__(self, path: Path, summary: ImportSummary) -> None:
-        self.path = path
+    def __init__(self, path: Path, summary: ImportSummary, inputs: Sequence[Path] = ()) -> None:
+        self.path = check_output("rejects", path, inputs)  # before anything is recorded
         self.summary = summary
+        self._replacement: Replacement | None = None
         self._file: IO[str] | None = None
         self._writer: Any = None
 
     def add(self, file: str, row: int, legacy_id: str, reason: str) -> None:
         if self._writer is None:
-            # Owner-only, like the ledger: a reason may quote a rejected value.
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self._file = open(descriptor, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            # Owner-only, like the ledger, and renamed over the path when the import ends.
+            self._replacement = Replacement(self.path)
+            self._file = open(self._replacement.path, "w", encoding="utf-8",  # noqa: SIM115
+                              newline="")
             self._writer = csv.writer(self._file)
             self._writer.writerow(REJECT_COLUMNS)
             self.summary.rejects_file = str(self.path)
@@ -137,5 +140,11 @@ class Rejects:
         self.summary.rejected += 1
 
     def close(self) -> None:
+        """Close the file and put it in place, with the rows rejected so far (an import
+        that failed half way keeps the rejects of what it read)."""
         if self._file is not None:
             self._file.close()
+            self._file = None
+        if self._replacement is not None:
+            self._replacement.commit()
+            self._replacement = None
