@@ -77,3 +77,24 @@ def test_every_row_of_a_shuffled_export_is_accounted_for(owners: list[str], rnd:
         assert summary.rejected == len(unknown)
         assert again.rows == _accounted(again)
         assert again.imported == 0
+
+
+def test_dates_out_of_time_are_rejected_rows_not_a_crash(db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "clients.csv").write_text(
+        f"{CLIENTS}\nX1,Ann,Lee,01/02/1980,,,Walk-in,,,,01/05/2024\n"
+        "X2,Old,Timer,01/02/1850,,,Walk-in,,,,01/05/2024\n", encoding="utf-8")
+    rows = {"AP1": ("12/31/1899", "completed"), "AP2": ("12/31/9999", "completed"),
+            "AP3": ("12/31/2999", "scheduled"), "AP4": ("02/01/2024", "completed")}
+    (folder / "appointments.csv").write_text(APPOINTMENTS + "\n" + "".join(
+        f"{ident},X1,{day},10:00,30,Massage,Mia,{status},01/20/1900,3,ok\n"
+        for ident, (day, status) in rows.items()), encoding="utf-8")
+
+    summary = run_import(db_url, folder, tmp_path, mapping=load_preset("generic"))
+
+    rejects = tmp_path / "rejects-generic.csv"
+    assert _rejected_ids(rejects) == {"X2", "AP1", "AP2", "AP3"}
+    text = rejects.read_text(encoding="utf-8")
+    assert "before 1900" in text and "rule T1" in text and "years ahead" in text
+    assert (summary.imported, summary.rejected, summary.rows) == (2, 4, 6)

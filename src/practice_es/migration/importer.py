@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 BATCH_EVENTS = 10_000
+BOOKING_YEARS = 2  # a booking further ahead is a typing mistake (SPEC §9)
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
 
 
@@ -152,6 +153,7 @@ class Importer:
         self.unrecorded: set[UUID] = set()  # clients whose intake was rejected late
         self._last_client: ClientEntry | None = None  # the last one `client` let through
         self.visit_id = facts.ids_under(self.mapping.source, "appointment")
+        self.now = datetime.now(ledger.settings.zone)  # the import's today, for T1
 
     def close(self) -> None:
         self.writer.close()
@@ -366,6 +368,9 @@ class Importer:
     def _status(self, file: ExportFile, number: int, entry: ClientEntry,
                 row: Appointment) -> str | None:
         day = row.start.date()
+        if (problem := self._out_of_time(row)) is not None:
+            self.reject(file, number, row.legacy_id, problem)
+            return None
         if entry.died_on is not None and day > entry.died_on:
             self.reject(file, number, row.legacy_id, f"start: {day} is after the client's "
                         f"death on {entry.died_on}: not a visit")
@@ -379,6 +384,16 @@ class Importer:
                         f"came back on {later.date()}): reported, not guessed")
             return None
         return "scheduled"
+
+    def _out_of_time(self, row: Appointment) -> str | None:
+        """A fact after the import's now (rule T1), or a booking past the diary's horizon."""
+        if row.status in ("completed", "no-show") and row.start > self.now:
+            return (f"start: {row.start.date()} is after today ({self.now.date()}): a visit "
+                    "is not done before it happens (rule T1)")
+        if row.status in ("scheduled", "open") and row.start > booking_horizon(self.now):
+            return (f"start: {row.start.date()} is more than {BOOKING_YEARS} years ahead: "
+                    "not a booking")
+        return None
 
     def _record_visit(self, file: ExportFile, number: int, entry: ClientEntry,
                       row: Appointment, status: str) -> None:
@@ -413,6 +428,14 @@ class Importer:
             self.summary.programs += 1
             self.record(facts.program(program_id(entry.client_id, nth), entry.client_id, nth,
                                       row, facts.actor(file.name, number), zone))
+
+
+def booking_horizon(now: datetime) -> datetime:
+    """Two years from now (28 February for a 29 February)."""
+    try:
+        return now.replace(year=now.year + BOOKING_YEARS)
+    except ValueError:
+        return now.replace(year=now.year + BOOKING_YEARS, day=28)
 
 
 def spare_core() -> bool:
