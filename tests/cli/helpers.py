@@ -3,6 +3,7 @@ process (to see exactly what reaches a terminal), and counting the events stored
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -93,11 +94,14 @@ class Practice:
 
 
 def ensure_ledger(db_url: str, key: str | None = None) -> None:
-    """Make the ledger if there is none yet (what `practice init` does)."""
+    """Make the ledger if there is none yet (what `practice init` does); a database that
+    cannot be reached is left for the command to report."""
     from practice_es.application import PracticeLedger
+    from practice_es.domain.errors import InvalidInput
     from practice_es.infrastructure.settings import Settings
 
-    PracticeLedger(Settings(db_url=db_url, actor="init", cipher_key=key)).close()
+    with contextlib.suppress(InvalidInput):
+        PracticeLedger(Settings(db_url=db_url, actor="init", cipher_key=key)).close()
 
 
 def run_process(*args: str, db_url: str | None = None, timeout: float = 60) -> Run:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 BATCH_EVENTS = 10_000
+MAX_FIELD = 100_000  # characters in one field of a row
 BOOKING_YEARS = 2  # a booking further ahead is a typing mistake (SPEC §9)
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
 
@@ -212,6 +213,7 @@ class Importer:
             if counting:
                 self.summary.rows += 1
             try:
+                check_field_lengths(raw)
                 row = model.read(fields(raw), self.context)
                 if file.unstorable:
                     check_storable(row)
@@ -428,6 +430,15 @@ class Importer:
             self.summary.programs += 1
             self.record(facts.program(program_id(entry.client_id, nth), entry.client_id, nth,
                                       row, facts.actor(file.name, number), zone))
+
+
+def check_field_lengths(raw: list[str]) -> None:
+    """A field longer than anyone types (a pasted file, a corrupt export): that row is
+    rejected, the import goes on."""
+    longest = max(map(len, raw), default=0)
+    if longest > MAX_FIELD:
+        raise ValueError(f"a field of {longest:,} characters (at most {MAX_FIELD:,}): not a "
+                         "value of a record")
 
 
 def booking_horizon(now: datetime) -> datetime:

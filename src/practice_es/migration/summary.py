@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,19 @@ from practice_es.commands.output import csv_safe
 from practice_es.infrastructure.outputs import Replacement, check_output
 
 REJECT_COLUMNS = ("file", "row", "legacy_id", "reason")
+# Fields whose value is personal or health text: a reason about one never copies the value
+# into the rejects file (it names the field and the rule; the export has the value).
+PERSONAL_FIELDS = frozenset({
+    "name", "first_name", "last_name", "email", "phone", "notes", "conditions", "medications",
+    "contraindications", "referred_by", "date_of_birth", "kind", "reason", "findings"})
+QUOTED = re.compile(r"'[^']*'")
+
+
+def without_personal_text(reason: str) -> str:
+    field = reason.split(":", 1)[0].strip()
+    if field in PERSONAL_FIELDS:
+        return QUOTED.sub("the value", reason)
+    return reason
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,8 @@ class Rejects:
             self._writer.writerow(REJECT_COLUMNS)
             self.summary.rejects_file = str(self.path)
         # A legacy id or a quoted value may start like a formula (`=cmd|…`): escape it.
-        self._writer.writerow([csv_safe(cell) for cell in (file, row, legacy_id, reason)])
+        cells = (file, row, legacy_id, without_personal_text(reason))
+        self._writer.writerow([csv_safe(cell) for cell in cells])
         self.summary.rejected += 1
 
     def close(self) -> None:
