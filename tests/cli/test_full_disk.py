@@ -3,7 +3,6 @@ and what was recorded, exit 2, never an internal error (issue 14, item 9)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,35 +10,13 @@ import pytest
 
 from tests.cli.helpers import Practice
 from tests.integration.test_migration_support import LEGACY
+from tests.tmpfs import mounted_tmpfs, take_all_but
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "disk", "3m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path, leave_kib: int) -> Path:
-    """Fill the disk but `leave_kib`; the filler file, to remove."""
-    filler = folder / "filler"
-    try:
-        with filler.open("wb") as file:
-            while True:
-                file.write(b"\0" * 4096)
-                file.flush()
-    except OSError:
-        pass
-    with filler.open("r+b") as file:
-        file.truncate(max(0, filler.stat().st_size - leave_kib * 1024))
-    return filler
 
 
 @pytest.mark.parametrize("leave_kib", [0, 40, 160])
@@ -51,7 +28,7 @@ def test_on_a_full_disk_every_command_says_what_it_could_not_record(
                 "--rejects", str(tmp_path / "first.csv"))
     client = practice.new("client", "intake", "--name", "Ann Lee", "--on", "2025-01-02")
     events = practice.events()
-    filler = fill(small_disk, leave_kib)
+    filler = take_all_but(small_disk / "filler", leave_kib * 1024)
 
     runs = {
         "intake": practice.run("client", "intake", "--name", "Bo Berg", "--on", "2025-01-03"),

@@ -15,6 +15,7 @@ from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from tests.cli.helpers import Practice
 from tests.conftest import POSTGRES_URL
+from tests.tmpfs import mounted_tmpfs
 
 READ_COMMANDS = [("audit", "verify"), ("client", "list"), ("report", "retention"),
                  ("projections", "status"), ("key", "check"), ("client", "lapse-sweep",
@@ -90,16 +91,8 @@ def test_init_creates_the_ledger_and_key_generate_needs_none(
 @pytest.fixture
 def read_only_mount(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs mounted for the test, made read-only once the ledger is in it (root only)."""
-    folder = tmp_path / "mount"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "mount", "16m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def _digest(folder: Path) -> str:

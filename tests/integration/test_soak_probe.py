@@ -22,6 +22,7 @@ from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from tests.integration.test_crashes import check_chain, check_resume_equals_rebuild
 from tests.soak import quick_and_soak
+from tests.tmpfs import mounted_tmpfs, take_all_but
 
 SIZES = quick_and_soak({"processes": 2, "actions": 8, "clients": 12},
                        {"processes": 4, "actions": 60, "clients": 80})
@@ -100,16 +101,8 @@ def test_desks_racing_lapse_sweeps_record_exactly_what_they_print(
 @pytest.mark.parametrize("actions", quick_and_soak(40, 400))
 def test_a_disk_filling_up_under_the_actions_loses_and_breaks_nothing(
         tmp_path: Path, actions: int, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "disk", "2m") as folder:
         _fill_under_actions(folder, actions, capsys)
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def _fill_under_actions(folder: Path, actions: int,
@@ -123,7 +116,7 @@ def _fill_under_actions(folder: Path, actions: int,
     rng, codes, recorded = random.Random(7), Counter[int](), 1
     for n in range(actions):
         if n == actions // 4:  # a quarter of the way: all but a little of the disk taken
-            _take_all_but(filler, rng.randint(8, 96) * 1024)
+            take_all_but(filler, rng.randint(8, 96) * 1024)
         run = practice.run("visit", "complete", client, "--notes", "x" * rng.randint(10, 4000),
                            "--on", f"2025-03-{1 + n % 28:02d}T10:00")
         codes[run.exit_code] += 1
@@ -139,14 +132,3 @@ def _fill_under_actions(folder: Path, actions: int,
          f"way; exit codes {dict(codes)}; {len(log)} events counted = {recorded} actions "
          "recorded; chain verified; caught-up read models = rebuilt ones")
 
-
-def _take_all_but(filler: Path, free: int) -> None:
-    try:
-        with filler.open("wb") as file:
-            while True:
-                file.write(b"\0" * 4096)
-                file.flush()
-    except OSError:
-        pass
-    with filler.open("r+b") as file:
-        file.truncate(max(0, filler.stat().st_size - free))

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from practice_es.domain.errors import InvalidInput
@@ -137,19 +138,25 @@ def _sqlite_holds_ledger(path: Path) -> bool:
 def _postgres_holds_ledger(location: StoreLocation) -> bool:
     import psycopg
 
-    env = location.env
     table = EVENTS_TABLE["postgres"]
     name = f'"{location.schema}".{table}' if location.schema else table
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=5, autocommit=True,
-        ) as conn:
+        with _connect(location) as conn:
             row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
     except psycopg.Error:
         return True
     return row is not None and row[0] is not None
+
+
+def _connect(location: StoreLocation) -> Any:
+    """A plain psycopg connection (autocommit) to the URL's PostgreSQL database."""
+    import psycopg
+
+    env = location.env
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=5, autocommit=True)
 
 
 def prepare_sqlite_file(path: Path) -> None:
@@ -171,11 +178,7 @@ def create_postgres_schema(location: StoreLocation) -> None:
 
     env = location.env
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=5, autocommit=True,
-        ) as conn:
+        with _connect(location) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(location.schema)))
     except psycopg.Error as error:
