@@ -7,7 +7,7 @@ the domain, so imports can derive them and tests can fix them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -16,16 +16,25 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, OperationalError, Recording
 
 from practice_es.domain.client import Client
-from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
+from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound, RuleRefused
 from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.domain.retention import Destruction, RetentionRule
+from practice_es.infrastructure.crypto import parse_master_key
 from practice_es.infrastructure.ledger_store import LedgerStore
+from practice_es.infrastructure.rotation import (
+    NEW_KEY_VARIABLE,
+    Rotation,
+    Step,
+    rotate_master_key,
+)
 from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
+RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
 
 
 class PracticeLedger(LedgerStore):
@@ -147,14 +156,38 @@ class PracticeLedger(LedgerStore):
         """Right to erasure (ADR 9): destroy the keys of the client and of the referral they
         came by, then record ClientErased. Key first, so an interruption fails closed; running
         it again completes it. False if SQLite could not yet clear the old key from its WAL."""
-        client = self.client(client_id)
+        return self._erase(self.client(client_id), reason, self.stamp(on))
+
+    def _erase(self, client: Client, reason: str, stamp: Stamp) -> bool:
         already = client.status == "erased"
         if not already:
-            client.erase(self.stamp(on), reason)
-        clean = self.keys.destroy([client_id, *filter(None, [client.referral_id])])
+            client.erase(stamp, reason)
+        clean = self.keys.destroy([client.id, *filter(None, [client.referral_id])])
         if not already:
             self.save(client)
         return clean
+
+    def sweep_retention(self, candidates: Iterable[tuple[UUID, date]], rule: RetentionRule,
+                        *, as_of: date, dry_run: bool = False) -> Iterator[Destruction]:
+        """Erase (reason `retention`) each candidate `rule` says is due on `as_of`, one client
+        after another, yielding each once its erasure is recorded: a sweep stopped half way
+        has erased exactly the clients it yielded, and running it again finishes it."""
+        stamp = self.stamp(None)
+        if as_of > stamp.day:
+            raise RuleRefused("T1", f"no fact in the future: the sweep date {as_of} is after "
+                                    f"today ({stamp.day})")
+        for client_id, last_activity in candidates:
+            client = self.client(client_id)
+            if rule.is_due(client, last_activity, as_of):
+                if not dry_run:
+                    self._erase(client, RETENTION_REASON, stamp)
+                yield Destruction(client_id, last_activity, None if dry_run else stamp.day)
+
+    def rotate_master_key(self, new_key: str, after_step: Step | None = None) -> Rotation:
+        """Re-wrap the ledger's keys from PRACTICE_CIPHER_KEY to `new_key` (ADR 19). The
+        ledger must be opened with `check_key=False`: half way, the check says the old key."""
+        new = parse_master_key(new_key, NEW_KEY_VARIABLE)
+        return rotate_master_key(self.keys, new, after_step=after_step)
 
     def update_health_history(
         self, client_id: UUID, *, on: datetime | None = None, conditions: Sequence[str] = (),

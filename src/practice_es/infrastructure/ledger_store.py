@@ -18,7 +18,7 @@ from eventsourcing.utils import Environment, EnvType
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.chain import RECORDER_TOPICS
-from practice_es.infrastructure.crypto import KeyStore, parse_master_key
+from practice_es.infrastructure.crypto import KeyStore, LedgerCipher, parse_master_key
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import CurrentSnapshots, project
 from practice_es.infrastructure.store import (
@@ -109,8 +109,8 @@ class LedgerStore(Application):  # type: ignore[type-arg]
         # The recorder keeps the audit hash chain in the insert transaction (ADR 0008).
         settings["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[self.location.backend]
         if self.settings.cipher_key:
-            # The `cryptography` AES-GCM (eventsourcing.cipher needs pycryptodome, not installed).
-            settings["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+            # eventsourcing's `cryptography` AES-GCM, keyed by the ledger key (ADR 19).
+            settings["CIPHER_TOPIC"] = "practice_es.infrastructure.crypto:LedgerCipher"
             settings["CIPHER_KEY"] = self.settings.cipher_key
         return Environment(name, settings)
 
@@ -125,7 +125,10 @@ class LedgerStore(Application):  # type: ignore[type-arg]
         except BaseException:
             self.close()
             raise
-        cast(PydanticMapper, self.mapper).sealer = Sealer(keys, self._first_state)
+        mapper = cast(PydanticMapper, self.mapper)
+        if isinstance(mapper.cipher, LedgerCipher) and keys.ledger_key is not None:
+            mapper.cipher.use(keys.ledger_key)
+        mapper.sealer = Sealer(keys, self._first_state)
         return keys
 
     def _first_state(self, ident: UUID) -> tuple[str, dict[str, Any]] | None:
