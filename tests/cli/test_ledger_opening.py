@@ -122,3 +122,18 @@ def test_a_ledger_on_a_read_only_mount_is_read_and_verified(read_only_mount: Pat
     assert refused.exit_code == 2 and refused.stdout == ""
     assert "read-only" in refused.stderr and str(path) in refused.stderr
     assert _digest(read_only_mount) == before
+
+
+def test_a_ledger_whose_tables_are_still_in_the_write_ahead_log_is_found(tmp_path: Path) -> None:
+    import sqlite3
+
+    from practice_es.infrastructure.store import holds_ledger, parse_store_url
+
+    path = tmp_path / "practice.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode = WAL")
+        writer.execute("CREATE TABLE stored_events (x)")  # in the WAL: the writer stays open
+        assert holds_ledger(parse_store_url(f"sqlite:///{path}"))
+    finally:
+        writer.close()

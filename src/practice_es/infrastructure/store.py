@@ -128,8 +128,10 @@ def _sqlite_holds_ledger(path: Path) -> bool:
     if not path.is_file() or path.stat().st_size == 0:
         return False
     query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    # Immutable only where nobody can write: elsewhere the tables may still be in the WAL.
+    uri = _read_only_uri(path) if cannot_write(path) else f"file:{quote(str(path))}?mode=ro"
     try:
-        with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True)) as conn:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
             return conn.execute(query, (EVENTS_TABLE["sqlite"],)).fetchone() is not None
     except sqlite3.Error:
         return True
