@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -48,6 +49,8 @@ ARCHIVE_AFTER = 20
 ARCHIVE_TOPIC = "practice:Archive"  # (no event's topic: a snapshot row's, never resolved)
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
 _DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")
+# Who records, when it is not the settings' actor: the signed-in user of a web request.
+_ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
 
 
 def _ddl_collision(error: Exception) -> bool:
@@ -262,12 +265,22 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     # -- time and who --------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def acting_as(self, actor: str) -> Iterator[None]:
+        """Record what is done inside as done by `actor` (one web request's signed-in user)."""
+        token = _ACTING.set(actor)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
+
     def stamp(self, on: datetime | None) -> Stamp:
         """Business time in the practice's zone (now, if not given) and the actor."""
         when = on or datetime.now(self.settings.zone)
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.settings.zone)
-        return Stamp(on=when.astimezone(self.settings.zone), actor=self.settings.actor)
+        actor = _ACTING.get() or self.settings.actor
+        return Stamp(on=when.astimezone(self.settings.zone), actor=actor)
 
     # -- loading and saving --------------------------------------------------------------
 
