@@ -4,6 +4,7 @@ text is real text (screen readers, zoom), and colours are attributes, not inline
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 from typing import Any
 
@@ -11,6 +12,7 @@ from markupsafe import Markup
 
 INK, GRID, LINE = "#1f2933", "#c8d1da", "#1d6fa5"
 W, H, PAD = 560, 200, 40
+LABEL_GAP = 58  # px between the dates written under a measure's chart
 
 
 def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
@@ -21,30 +23,53 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
 
 
 def measure_chart(name: str, points: list[tuple[str, float]]) -> Markup:
-    """One measure's values in date order: a line with a dot and its value at each point."""
+    """One measure's values by date: a line through a dot for each, placed by its date; a
+    dot's date and value are written where they do not overprint another's."""
     values = [value for _, value in points]
     top = max([*values, 10.0 if name == "pain" else 1.0])
-    low = 0.0 if min(values, default=0.0) >= 0 else min(values)
-    step = (W - 2 * PAD) / max(len(points) - 1, 1)
+    low = min([*values, 0.0])
+    days = [date.fromisoformat(day) for day, _ in points]
+    span = max((days[-1] - days[0]).days, 1) if days else 1
+
+    def x(day: date) -> float:
+        return PAD + (day - days[0]).days / span * (W - 2 * PAD) if len(days) > 1 else W / 2
 
     def y(value: float) -> float:
         return H - PAD - (value - low) / ((top - low) or 1) * (H - 2 * PAD)
 
     body = [f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="{GRID}"/>',
+            f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="{GRID}"/>',
+            f'<text x="{PAD - 6}" y="{H - PAD + 4}" font-size="10" text-anchor="end" '
+            f'fill="{INK}">{low:g}</text><text x="{PAD - 6}" y="{PAD + 4}" font-size="10" '
+            f'text-anchor="end" fill="{INK}">{top:g}</text>',
             f'<text x="{PAD}" y="20" fill="{INK}" font-size="13">{escape(name)} '
             f"({len(points)} point{'s' if len(points) != 1 else ''})</text>"]
-    coords = [(PAD + i * step, y(value)) for i, value in enumerate(values)]
+    coords = [(x(day), y(value)) for day, value in zip(days, values, strict=True)]
     if len(coords) > 1:
-        path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords)
+        path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
         body.append(f'<polyline points="{path}" fill="none" stroke="{LINE}" stroke-width="2"/>')
-    for (x, yy), (day, value) in zip(coords, points, strict=True):
-        body.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="4" fill="{LINE}" class="point">'
-                    f"<title>{escape(day)}: {value:g}</title></circle>"
-                    f'<text x="{x:.1f}" y="{yy - 8:.1f}" font-size="11" text-anchor="middle" '
-                    f'fill="{INK}">{value:g}</text>'
-                    f'<text x="{x:.1f}" y="{H - PAD + 16}" font-size="10" text-anchor="middle" '
-                    f'fill="{INK}">{escape(day[5:])}</text>')
+    labelled = _spaced([cx for cx, _ in coords])
+    for i, ((cx, cy), (day, value)) in enumerate(zip(coords, points, strict=True)):
+        body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{LINE}" class="point">'
+                    f"<title>{escape(day)}: {value:g}</title></circle>")
+        if i in labelled:
+            body.append(f'<text x="{cx:.1f}" y="{cy - 8:.1f}" font-size="11" '
+                        f'text-anchor="middle" fill="{INK}">{value:g}</text>'
+                        f'<text x="{cx:.1f}" y="{H - PAD + 16}" font-size="10" '
+                        f'text-anchor="middle" fill="{INK}">{escape(day[2:])}</text>')
     return _svg(W, H, f"{name} over time", body)
+
+
+def _spaced(xs: list[float]) -> set[int]:
+    """The points to write a date and value beside: the last, then going back, each at
+    least LABEL_GAP from the one labelled after it (dense visits would overprint)."""
+    chosen: set[int] = set()
+    nearest = float("inf")
+    for i in range(len(xs) - 1, -1, -1):
+        if nearest - xs[i] >= LABEL_GAP:
+            chosen.add(i)
+            nearest = xs[i]
+    return chosen
 
 
 def _green(rate: float) -> str:

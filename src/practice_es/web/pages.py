@@ -122,8 +122,11 @@ async def referrals(request: Request) -> Response:
     data = await run_in_threadpool(_desk(request).read,
                                    lambda conn: referrals_report(conn, window))
     bars = sorted(_bars(data["sources"]).items(), key=lambda item: (-item[1], item[0]))
+    referring = [s["referrer"] for s in data["sources"] if s["kind"] == "client"]
+    names = await run_in_threadpool(_desk(request).read,
+                                    lambda conn: readings.names(conn, referring))
     return render(request, "referrals.html", data=data, chart=charts.source_bars(bars),
-                  window=window)
+                  window=window, names=names)
 
 
 def _window(request: Request) -> Any:

@@ -56,3 +56,12 @@ def measure_series(entries: list[dict[str, Any]]) -> dict[str, list[tuple[str, f
         for name, value in entry["measures"].items():
             series.setdefault(name, []).append((entry["on"][:10], float(value)))
     return series
+
+
+def names(conn: Connection, client_ids: list[str]) -> dict[str, str]:
+    """Client ids to names (referrers who are clients show by name, SPEC §9)."""
+    c = client_directory.c
+    if not client_ids:
+        return {}
+    query = select(c.client_id, c.name).where(c.client_id.in_(client_ids))
+    return {row.client_id: row.name for row in conn.execute(query)}
