@@ -82,3 +82,29 @@ def test_back_never_leads_off_the_site(web: TestClient, practice: Practice) -> N
                       data={"channel": "sms", "csrf_token": csrf,
                             "back": "//evil.example/"})
     assert answer.headers["location"] == "/"
+
+
+def test_an_intake_opens_the_new_clients_card(web: TestClient, practice: Practice) -> None:
+    csrf = sign_in(web, "front-desk")
+    answer = web.post("/clients", headers=HTMX,
+                      data={"name": "Cy Young", "date_of_birth": "1990-02-03",
+                            "source": "walk-in", "csrf_token": csrf, "form_id": "intake-1"})
+    card = answer.headers["HX-Redirect"]
+    assert card.startswith("/clients/") and "Cy" not in card
+    assert "Cy Young" in web.get(card).text
+    again = web.post("/clients", headers=HTMX,
+                     data={"name": "Cy Young", "csrf_token": csrf, "form_id": "intake-1"})
+    assert again.headers["HX-Redirect"] == card  # sent twice: one client
+
+
+def test_a_contact_change_records_only_what_changed(web: TestClient,
+                                                    practice: Practice) -> None:
+    csrf = sign_in(web, "front-desk")
+    path = f"/clients/{practice.client_id}/contact"
+    unchanged = {"name": "Ada Lovelace", "was_name": "Ada Lovelace", "csrf_token": csrf}
+    before = practice.events()
+    assert "nothing was changed" in web.post(path, data=unchanged, headers=HTMX).text
+    assert practice.events() == before
+    web.post(path, data={**unchanged, "phone": "555-0999", "was_phone": "555-0101"})
+    assert practice.events() == before + 1
+    assert "555-0999" in web.get(f"/clients/{practice.client_id}").text

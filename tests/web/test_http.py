@@ -168,3 +168,21 @@ def test_no_name_or_health_text_in_links_or_log_lines(
     assert "lovelace" not in log and "ada" not in log and "sciatica" not in log
     assert "?" not in log
     assert CLIENT_NAME in pages[1].text  # (the search did find her)
+
+
+def test_an_internal_error_logs_its_type_and_no_personal_text(
+        web: TestClient, practice: Practice, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from practice_es.web import readings
+
+    def broken(*args: object) -> None:
+        raise ValueError(f"a bug that quotes {CLIENT_NAME}")
+
+    sign_in(web, "owner")
+    monkeypatch.delenv("PRACTICE_DEBUG", raising=False)
+    monkeypatch.setattr(readings, "day_sheet", broken)
+    caplog.set_level(logging.INFO)
+    answer = web.get("/")
+    assert answer.status_code == 500 and "ValueError" in answer.text
+    assert "ValueError" in caplog.text and CLIENT_NAME not in caplog.text
+    assert CLIENT_NAME not in answer.text

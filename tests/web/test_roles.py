@@ -4,12 +4,21 @@ signed-in user; refused ones are 403 and record nothing. The front desk sees no 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from practice_es.web import roles
 from tests.web.conftest import HEALTH_TEXT, ROLES, Practice, sign_in
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The matrix of roles is the web layer's own logic: SQLite only (test_http and
+    test_actions run on both backends)."""
+    return f"sqlite:///{tmp_path / 'practice.db'}"
+
 
 PAGE_PATHS = {
     "schedule": "/", "clients": "/clients?q=ada", "client": "/clients/{client}",
@@ -31,6 +40,11 @@ ACTIONS: dict[str, tuple[str, Form]] = {
     "no-show": ("no-show", lambda p: (f"/visits/{p.visit_id}/no-show",
                                       {"client_id": str(p.booked)})),
     "recall": ("recall", lambda p: (f"/clients/{p.client_id}/recall", {"channel": "phone"})),
+    "intake": ("intake", lambda p: ("/clients", {"name": "Cy Young", "phone": "555-0199"})),
+    "contact": ("contact", lambda p: (f"/clients/{p.client_id}/contact",
+                                      {"phone": "555-0999", "was_phone": "555-0101"})),
+    "assess": ("assess", lambda p: (f"/clients/{p.client_id}/assess",
+                                    {"findings": "tight hamstrings", "pain": "5"})),
 }
 
 

@@ -5,7 +5,7 @@ change asks to try again; a form sent twice records once (FrontDesk.record)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from typing import Any
 from uuid import UUID
@@ -50,20 +50,24 @@ def _back(form: FormData) -> str:
     return back if back.startswith("/") and not back.startswith("//") else "/"
 
 
-async def _act(request: Request, action: str, make: Callable[[FormData, Any], Act]
-               ) -> Response:
+async def _act(request: Request, action: str, make: Callable[[FormData, Any], Act],
+               goto: Callable[[str], str] | None = None) -> Response:
+    """Check, record once, then back to the page (or to `goto` of what was recorded)."""
     form = await request.form()
     session = require_action(request, form, action)
     desk: FrontDesk = request.app.state.desk
     try:
         act = make(form, session)
-        await run_in_threadpool(desk.record, session.user.name,
-                                str(form.get("form_id") or ""), lambda led: str(act(led)))
+        result = await run_in_threadpool(desk.record, session.user.name,
+                                         str(form.get("form_id") or ""),
+                                         lambda led: str(act(led)))
     except (RuleRefused, InvalidInput, ValidationError, ConcurrentChange) as error:
         return _refusal(request, _message(error))
+    target = goto(result) if goto else None
     if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Refresh": "true"})
-    return RedirectResponse(_back(form), status_code=303)
+        headers = {"HX-Redirect": target} if target else {"HX-Refresh": "true"}
+        return Response(status_code=204, headers=headers)
+    return RedirectResponse(target or _back(form), status_code=303)
 
 
 def _message(error: Exception) -> str:
@@ -144,6 +148,55 @@ async def recall(request: Request) -> Response:
     return await _act(request, "recall", make)
 
 
+def _text(form: FormData, name: str) -> str | None:
+    return str(form.get(name) or "").strip() or None
+
+
+async def intake(request: Request) -> Response:
+    def make(form: FormData, session: Any) -> Act:
+        name = _text(form, "name")
+        if name is None:
+            raise InvalidInput("name", "the client's name is required")
+        born = _text(form, "date_of_birth")
+        fields: dict[str, Any] = {
+            "name": name, "phone": _text(form, "phone"), "email": _text(form, "email"),
+            "referral_source": _text(form, "source"), "referrer": _text(form, "referrer"),
+            "date_of_birth": _day(born, "date_of_birth") if born else None}
+        return lambda led: led.record_intake(**fields)
+    return await _act(request, "intake", make, goto=lambda ident: f"/clients/{ident}")
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(name, f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+async def contact(request: Request) -> Response:
+    def make(form: FormData, session: Any) -> Act:
+        client = _uuid(request.path_params["client_id"], "client")
+        # Only what was changed on the form is recorded (the form shows the details as were).
+        name, phone, email = (_text(form, k) if _text(form, k) != _text(form, f"was_{k}")
+                              else None for k in ("name", "phone", "email"))
+        if name is None and phone is None and email is None:
+            raise InvalidInput("contact", "nothing was changed")
+        return lambda led: led.update_contact(client, name=name, phone=phone, email=email)
+    return await _act(request, "contact", make)
+
+
+async def assess(request: Request) -> Response:
+    def make(form: FormData, session: Any) -> Act:
+        client = _uuid(request.path_params["client_id"], "client")
+        findings = _text(form, "findings")
+        if findings is None:
+            raise InvalidInput("findings", "what was found is required")
+        pain = _text(form, "pain")
+        measures = {"pain": _number(pain, "pain")} if pain else {}
+        return lambda led: led.record_assessment(client, findings=findings, measures=measures)
+    return await _act(request, "assess", make)
+
+
 def routes() -> list[Route]:
     return [
         Route("/visits/{visit_id}/complete", complete, methods=["POST"]),
@@ -151,4 +204,7 @@ def routes() -> list[Route]:
         Route("/visits/{visit_id}/no-show", no_show, methods=["POST"]),
         Route("/clients/{client_id}/book", book, methods=["POST"]),
         Route("/clients/{client_id}/recall", recall, methods=["POST"]),
+        Route("/clients", intake, methods=["POST"]),
+        Route("/clients/{client_id}/contact", contact, methods=["POST"]),
+        Route("/clients/{client_id}/assess", assess, methods=["POST"]),
     ]

@@ -4,6 +4,7 @@ one access-log line without the query string (a search is a client's name)."""
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from practice_es.infrastructure.users import Session
 from practice_es.web import roles
@@ -35,6 +36,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 access_log = logging.getLogger("practice.web.access")
+error_log = logging.getLogger("practice.web.error")
 
 
 class Guard(BaseHTTPMiddleware):
@@ -49,7 +51,7 @@ class Guard(BaseHTTPMiddleware):
         if request.state.session is None and not path.startswith(PUBLIC):
             response: Response = to_login(request)
         else:
-            response = await call_next(request)
+            response = await self.answer(request, call_next)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if not path.startswith("/static/"):
@@ -59,6 +61,21 @@ class Guard(BaseHTTPMiddleware):
         access_log.info("%s %s %d %.1f ms", request.method, path, response.status_code,
                         (time.perf_counter() - started) * 1000)
         return response
+
+    async def answer(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """The page, or for a bug of ours a 500 logged by its type only: an error's message
+        or traceback may quote a name or a note (a database error quotes its parameters)."""
+        try:
+            return await call_next(request)
+        except Exception as error:
+            if os.environ.get("PRACTICE_DEBUG"):
+                raise
+            error_log.error("internal error (%s) on %s %s", type(error).__name__,
+                            request.method, request.url.path)
+            return PlainTextResponse(
+                f"Internal error ({type(error).__name__}). What was recorded before it stays "
+                "recorded; the server's log names the error (PRACTICE_DEBUG=1 shows more).",
+                status_code=500)
 
     def session_of(self, request: Request) -> Session | None:
         token = unsign(self.desk.signer, request.cookies.get(SESSION_COOKIE))

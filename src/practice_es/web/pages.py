@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from practice_es.domain.client import SOURCE_KINDS
 from practice_es.domain.errors import InvalidInput
 from practice_es.web import charts, readings, roles
 from practice_es.web.desk import FrontDesk
@@ -49,7 +50,8 @@ async def clients(request: Request) -> Response:
     text = (request.query_params.get("q") or "").strip()
     rows = (await run_in_threadpool(_desk(request).read, lambda c: readings.find(c, text))
             if text else [])
-    return render(request, "clients.html", q=text, rows=rows, limit=readings.LIST_LIMIT)
+    return render(request, "clients.html", q=text, rows=rows, limit=readings.LIST_LIMIT,
+                  sources=SOURCE_KINDS)
 
 
 def client_id(request: Request) -> str:
