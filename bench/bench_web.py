@@ -109,15 +109,31 @@ def run(url: str, repeats: int, ledger_name: str = "the ledger") -> list[Figure]
                  ("worklists", "/worklists", REPORT_TARGET_MS),
                  ("retention report", "/reports/retention", REPORT_TARGET_MS),
                  ("referrals report", "/reports/referrals", REPORT_TARGET_MS)]
+        kept = app.state.desk.reports
         for name, path, target in pages:
             assert client.get(path).status_code == 200, path  # catches up, warms caches
-            samples = repeat_ms(lambda path=path: client.get(path), repeats)  # type: ignore[misc]
-            figures.append(Figure(
-                f"web: {name} ({ledger_name})", median(samples), "ms median",
-                "bare hello route", hello, target=f"< {target} ms",
-                extra={"path": path.split("?")[0], "p99_ms": p99(samples)},
-                met=median(samples) < target))
+            def fresh(path: str = path) -> Any:
+                kept.clear()  # as after an action: the report is built again
+                return client.get(path)
+
+            def again(path: str = path) -> Any:
+                return client.get(path)
+
+            cold = repeat_ms(fresh, repeats)
+            figures.append(_figure(f"{name} ({ledger_name})", path, cold, hello, target))
+            if target == REPORT_TARGET_MS:  # a report is kept until something is recorded
+                warm = repeat_ms(again, repeats)
+                figures.append(_figure(f"{name}, nothing recorded since", path, warm, hello,
+                                       target))
     return figures
+
+
+def _figure(name: str, path: str, samples: list[float], hello: float,
+            target: int) -> Figure:
+    return Figure(f"web: {name}", median(samples), "ms median", "bare hello route", hello,
+                  target=f"< {target} ms", extra={"path": path.split("?")[0],
+                                                  "p99_ms": p99(samples)},
+                  met=median(samples) < target)
 
 
 def build(scale: str, folder: Path) -> str:

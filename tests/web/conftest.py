@@ -4,9 +4,11 @@ service, the app with a clock the tests move and a pause that only notes what it
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -89,10 +91,27 @@ def add_users(db_url: str) -> None:
         book.close()
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, UUID, UUID, UUID]:
+    """The practice recorded once into an SQLite file, copied for each test that wants it."""
+    path = tmp_path_factory.mktemp("seeded") / "practice.db"
+    url = f"sqlite:///{path}"
+    ada, ben, visit = seed(url)
+    add_users(url)
+    return path, ada, ben, visit
+
+
 @pytest.fixture
-def practice(db_url: str) -> Practice:
-    ada, ben, visit = seed(db_url)
-    add_users(db_url)
+def practice(db_url: str, request: pytest.FixtureRequest) -> Practice:
+    if db_url.startswith("sqlite:///"):
+        template, ada, ben, visit = request.getfixturevalue("seeded_sqlite")
+        target = db_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):  # a write-ahead log not yet folded in, too
+            if Path(f"{template}{suffix}").exists():
+                shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
+    else:
+        ada, ben, visit = seed(db_url)
+        add_users(db_url)
     return Practice(db_url, ada, ben, visit, Clock())
 
 

@@ -23,6 +23,7 @@ from practice_es.projections.runner import ProjectionRunner
 T = TypeVar("T")
 Pause = Callable[[float], Awaitable[None]]
 FORMS_KEPT = 10_000  # recorded forms remembered, to answer a second send of one
+REPORTS_KEPT = 32  # reports kept, each for the log's head it was built at
 
 
 @dataclass
@@ -35,6 +36,7 @@ class FrontDesk:
     pause: Pause = asyncio.sleep
     lock: threading.Lock = field(default_factory=threading.Lock)
     recorded: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    reports: OrderedDict[tuple[object, ...], object] = field(default_factory=OrderedDict)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now,
@@ -59,6 +61,24 @@ class FrontDesk:
             self.runner.catch_up()
         with self.runner.engine.connect() as conn:
             return query(conn)
+
+    def report(self, key: tuple[object, ...], build: Callable[[Connection], T]) -> T:
+        """A report over every event recorded so far, built again only when something was
+        recorded since it was last built (the log's head moved): a report is a function of
+        the log, so the same head gives the same report."""
+        with self.lock:
+            self.runner.catch_up()
+            head = self.ledger.recorder.max_notification_id() or 0
+            kept = self.reports.get((*key, head))
+        if kept is not None:
+            return kept  # type: ignore[return-value]
+        with self.runner.engine.connect() as conn:
+            built = build(conn)
+        with self.lock:
+            self.reports[(*key, head)] = built
+            while len(self.reports) > REPORTS_KEPT:
+                self.reports.popitem(last=False)
+        return built
 
     def record(self, actor: str, form_id: str, action: Callable[[PracticeLedger], str]
                ) -> str:

@@ -19,6 +19,11 @@ from practice_es.web.desk import FrontDesk
 from practice_es.web.guard import require_page
 from practice_es.web.views import render
 
+WORKLIST_TITLES = {"recall_due": "Due a recall", "reevaluation_due": "Programs due a re-evaluation",
+                   "reactivate": "Lapsed clients to reactivate", "prospects": "Prospects to book",
+                   "awaiting_answer": "Referrals awaiting an answer"}
+RECALLABLE = frozenset({"recall_due", "reactivate", "prospects"})  # lists a recall answers
+
 
 def _desk(request: Request) -> FrontDesk:
     desk: FrontDesk = request.app.state.desk
@@ -99,8 +104,11 @@ async def worklists(request: Request) -> Response:
     from practice_es.reports.worklists import worklists_report
 
     day = desk.now().date()
-    data = await run_in_threadpool(desk.read, lambda conn: worklists_report(conn, day))
-    return render(request, "worklists.html", data=data)
+    data = await run_in_threadpool(desk.report, ("worklists", day),
+                                   lambda conn: worklists_report(conn, day))
+    lists = [(key, rows) for key, rows in data.items() if isinstance(rows, list)]
+    return render(request, "worklists.html", data=data, lists=lists, titles=WORKLIST_TITLES,
+                  recallable=RECALLABLE)
 
 
 async def retention(request: Request) -> Response:
@@ -109,7 +117,7 @@ async def retention(request: Request) -> Response:
 
     by = "quarter" if request.query_params.get("by") == "quarter" else "month"
     window = _window(request)
-    data = await run_in_threadpool(_desk(request).read,
+    data = await run_in_threadpool(_desk(request).report, ("retention", by, window),
                                    lambda conn: retention_report(conn, by, window))
     return render(request, "retention.html", data=data, chart=charts.cohort_heatmap(data),
                   window=window)
@@ -121,7 +129,7 @@ async def referrals(request: Request) -> Response:
     from practice_es.reports.referrals import referrals_report
 
     window = _window(request)
-    data = await run_in_threadpool(_desk(request).read,
+    data = await run_in_threadpool(_desk(request).report, ("referrals", window),
                                    lambda conn: referrals_report(conn, window))
     bars = sorted(_bars(data["sources"]).items(), key=lambda item: (-item[1], item[0]))
     referring = [s["referrer"] for s in data["sources"] if s["kind"] == "client"]
