@@ -7,7 +7,9 @@ the domain, so imports can derive them and tests can fix them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -35,6 +37,8 @@ from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
 RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
+# Who records, when it is not the settings' actor: the signed-in user of a web request.
+_ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
 
 
 class PracticeLedger(LedgerStore):
@@ -45,12 +49,22 @@ class PracticeLedger(LedgerStore):
 
     # -- time and who --------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def acting_as(self, actor: str) -> Iterator[None]:
+        """Record what is done inside as done by `actor` (one web request's signed-in user)."""
+        token = _ACTING.set(actor)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
+
     def stamp(self, on: datetime | None) -> Stamp:
         """Business time in the practice's zone (now, if not given) and the actor."""
         when = on or datetime.now(self.settings.zone)
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.settings.zone)
-        return Stamp(on=when.astimezone(self.settings.zone), actor=self.settings.actor)
+        actor = _ACTING.get() or self.settings.actor
+        return Stamp(on=when.astimezone(self.settings.zone), actor=actor)
 
     # -- loading and saving --------------------------------------------------------------
 

@@ -120,6 +120,8 @@ COMMAND_GROUPS = {
     "demo": "practice_es.commands.demo:demo",
     "backup": "practice_es.commands.backup:backup",
     "restore": "practice_es.commands.backup:restore",
+    "serve": "practice_es.commands.serve:serve",
+    "user": "practice_es.commands.users:user",
 }
 
 
