@@ -39,8 +39,6 @@ def _build(practice: PracticeContext, known_at: datetime | None,
            make: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     from practice_es.reports.source import build
 
-    if known_at is None:
-        practice.tell_lag()
     return build(practice.ledger(), practice.runner, known_at, make)
 
 
@@ -50,8 +48,9 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--by", type=click.Choice(("month", "quarter")), default="month",
-              show_default=True, help="Cohort period.")
+@click.option("--by", type=click.Choice(("month", "quarter", "age-band")), default="month",
+              show_default=True, help="Cohort period, or the age band at the first visit "
+                                      "(followed month by month; erased clients included).")
 @click.option("--view", type=click.Choice(("cohorts", "kpis", "dropoff", "practitioners")),
               default=None, help="One part only (CSV shows the cohorts unless told).")
 @click.option("--by-practitioner", "by_practitioner", is_flag=True,
@@ -63,6 +62,7 @@ def retention(practice: PracticeContext, by: str, view: str | None, by_practitio
               known_at: datetime | None) -> None:
     """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
     from practice_es.reports import charts, render
+    from practice_es.reports.age_bands import age_band_report
     from practice_es.reports.practitioners import practitioner_rows
     from practice_es.reports.retention import retention_report
     from practice_es.reports.window import Window
@@ -74,7 +74,8 @@ def retention(practice: PracticeContext, by: str, view: str | None, by_practitio
     view = view or ("practitioners" if by_practitioner else None)
 
     def make(conn: Any) -> dict[str, Any]:
-        data = retention_report(conn, by, window)
+        data = (age_band_report(conn, window) if by == "age-band"
+                else retention_report(conn, by, window))
         if by_practitioner:
             data["practitioners"] = practitioner_rows(conn, window)
         return data

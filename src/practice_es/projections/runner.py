@@ -111,9 +111,6 @@ class ProjectionRunner:
         self.decoder = EventDecoder(ledger.mapper)  # type: ignore[arg-type]
         self.decoder.opened = _opened(projections)
         self._ready = False
-        # A read-only standby (PRACTICE_CATCH_UP=off): its own read models are read as they
-        # are, never created, reset or caught up (a scratch engine is written as ever).
-        self.read_only = engine is None and ledger.settings.catch_up == "off"
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -133,7 +130,10 @@ class ProjectionRunner:
     def ensure(self) -> None:
         """Create the tables; a projection whose definition changed is reset to rebuild; an
         index a rebuild left out (it died before the end) is built."""
-        if self._ready or self.read_only:
+        if self._ready:
+            return
+        if self.read_only:
+            self._ready = True  # as they were stored: nothing can be written
             return
         with self.transaction() as conn:
             read_models.create_all(conn)
@@ -188,6 +188,21 @@ class ProjectionRunner:
             raise InvalidInput("projection", f"'{name}' is not a projection ({known})")
         return self.projections[name]
 
+    @property
+    def read_only(self) -> bool:
+        """The read models live in a ledger this process cannot write (a read-only copy), or
+        are read as they are on a standby (PRACTICE_CATCH_UP=off): never created, reset or
+        caught up (a scratch engine, as `--as-known-at` uses, is written as ever)."""
+        return self.own_database and (self.ledger.location.read_only
+                                      or self.ledger.settings.catch_up == "off")
+
+    def behind_by(self) -> int:
+        """How many events the furthest-behind read model has not applied."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        with self.engine.connect() as conn:
+            known = self._positions(conn)
+        return max((head - known.get(name, (0, 0))[1] for name in self.projections), default=0)
+
     def status(self) -> list[ProjectionStatus]:
         self.ensure()
         head = self.ledger.recorder.max_notification_id() or 0
@@ -222,9 +237,9 @@ class ProjectionRunner:
     def catch_up(self, progress: Progress | None = None, optimistic: bool = False) -> int:
         """Apply every event recorded since each projection's position. Returns how many.
         `optimistic`: work each page out outside the write lock (see the module's notes)."""
-        if self.read_only:
-            return 0
         self.ensure()
+        if self.read_only:
+            return 0  # `behind_by` and `lag` say how far they lag
         head = self.ledger.recorder.max_notification_id() or 0
         step = self._optimistic_page if optimistic else self._locked_page
         applied = 0

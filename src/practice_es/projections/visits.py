@@ -36,6 +36,7 @@ visits = Table(
     Column("closed_on", DateTime),  # when it was completed, cancelled or missed
     Column("practitioner", String(100)),  # who treats (booked with) or treated; null: not said
     Index("ix_rm_visits_status_closed", "status", "closed_on"),
+    Index("ix_rm_visits_at", "at"),  # the day sheet: a day's bookings by time
 )
 
 _EVENTS = ("VisitScheduled", "VisitRescheduled", "VisitCancelled", "VisitMissed",
