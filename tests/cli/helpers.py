@@ -19,7 +19,7 @@ from tests.conftest import count_events
 
 # Commands that make their ledger themselves (or need none); any other first command of a test
 # gets one made first, as `practice init` would (SPEC §9: other commands never create one).
-CREATORS = {"init", "demo", "migrate", "key", "restore", "--help", "--version"}
+CREATORS = {"init", "demo", "migrate", "key", "restore", "group", "--help", "--version"}
 
 BASE_ENV = {"PRACTICE_ACTOR": "front-desk", "PRACTICE_TZ": "UTC", "PRACTICE_DEBUG": None,
             "PRACTICE_CIPHER_KEY": None, "PRACTICE_CATCH_UP": "inline",

@@ -74,7 +74,7 @@ def test_an_unknown_practice_is_exit_2_and_names_how_to_add_it(group_url: str) -
 
 def test_on_sqlite_a_practice_is_a_file(tmp_path: Path) -> None:
     ledger = tmp_path / "practice.db"
-    sqlite = Practice(f"sqlite:///{ledger}")
+    sqlite = Practice(f"sqlite:///{ledger}", init=False)
     for args in (("--practice", "north", "client", "list"), ("group", "add", "north"),
                  ("group", "list")):
         run = sqlite.run(*args)

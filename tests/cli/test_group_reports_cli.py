@@ -77,7 +77,7 @@ def test_a_group_with_no_practices_reports_a_zero_total(group_url: str) -> None:
 
 
 def test_on_sqlite_there_is_no_group_report(tmp_path: Path) -> None:
-    run = Practice(f"sqlite:///{tmp_path / 'p.db'}").run("group", "report", "retention")
+    run = Practice(f"sqlite:///{tmp_path / 'p.db'}", init=False).run("group", "report", "retention")
     assert run.exit_code == 2
     assert "on SQLite a practice is a file" in run.stderr
 

@@ -1,4 +1,4 @@
-"""`practice export parquet DIR`: the facts analysts need, as Parquet (SPEC §11, ADR 22)."""
+"""`practice export parquet DIR`: the facts analysts need, as Parquet (SPEC §11, ADR 28)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def parquet(practice: PracticeContext, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(directory)
     for name, url in _practices(practice):
-        ledger = PracticeLedger(replace(practice.settings, db_url=url, practice=name))
+        ledger = PracticeLedger(replace(practice.settings, db_url=url, practice=name),
+                                create=False)
         try:
             done = export_practice(ledger, name, directory, manifest)
         finally:

@@ -29,6 +29,7 @@ def add(practice: PracticeContext, name: str) -> None:
     added = add_practice(practice.settings.db_url, name)
     created = PracticeContext(replace(practice.settings, db_url=added.url, practice=name))
     try:
+        created.ledger(create=True)
         created.runner().ensure()
     finally:
         created.close()

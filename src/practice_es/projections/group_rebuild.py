@@ -35,7 +35,7 @@ def rebuild_practice(settings: Settings, practice: str, url: str) -> Rebuilt:
 
     os.environ[PROCESSES] = "1"
     started = time.perf_counter()
-    ledger = PracticeLedger(replace(settings, db_url=url, practice=practice))
+    ledger = PracticeLedger(replace(settings, db_url=url, practice=practice), create=False)
     try:
         runner = ProjectionRunner(ledger, all_projections())
         try:

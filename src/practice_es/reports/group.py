@@ -63,7 +63,8 @@ def each_practice(settings: Settings, practices: list[Practice], kind: str, wind
     from practice_es.reports.source import build
 
     for practice in practices:
-        ledger = PracticeLedger(replace(settings, db_url=practice.url, practice=practice.name))
+        ledger = PracticeLedger(replace(settings, db_url=practice.url, practice=practice.name),
+                                create=False)
         runner = ProjectionRunner(ledger, all_projections())
         try:
             lag = runner.lag() if runner.read_only else None
