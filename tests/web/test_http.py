@@ -186,3 +186,20 @@ def test_an_internal_error_logs_its_type_and_no_personal_text(
     assert answer.status_code == 500 and "ValueError" in answer.text
     assert "ValueError" in caplog.text and CLIENT_NAME not in caplog.text
     assert CLIENT_NAME not in answer.text
+
+
+@pytest.mark.parametrize(("path", "status", "words"), [
+    ("/clients/123", 404, "no such client"),
+    ("/clients/00000000-0000-0000-0000-000000000000", 404, "no such client"),
+    ("/audit/00000000-0000-0000-0000-000000000000", 404, "no such client"),
+    ("/?day=2026-13-01", 400, "day: not a date"),
+    ("/audit/{client}?as_of=yesterday", 400, "as_of: not a date and time"),
+    ("/reports/referrals?from=soon", 400, "from: not a date"),
+    ("/reports/retention?from=2026-05-01&to=2026-01-01", 400, "before"),
+])
+def test_odd_addresses_answer_what_is_wrong(web: TestClient, practice: Practice, path: str,
+                                            status: int, words: str) -> None:
+    sign_in(web, "owner")
+    answer = web.get(path.format(client=practice.client_id))
+    assert answer.status_code == status
+    assert words in answer.text
