@@ -203,3 +203,20 @@ def test_odd_addresses_answer_what_is_wrong(web: TestClient, practice: Practice,
     answer = web.get(path.format(client=practice.client_id))
     assert answer.status_code == status
     assert words in answer.text
+
+
+def test_pages_draw_without_matplotlib() -> None:
+    """The pages' charts are SVG written by hand: answering every page loads no matplotlib
+    (a second of start-up the CLI pays only when asked for a chart file)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import practice_es.web.app, practice_es.web.pages\n"
+        "from practice_es.reports import retention, referrals, worklists, timeline, charts\n"
+        "from practice_es.audit import api\n"
+        "print(sorted(m for m in ('matplotlib', 'numpy') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
