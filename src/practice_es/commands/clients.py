@@ -10,7 +10,8 @@ import click
 
 from practice_es.commands.context import PracticeContext, action, pass_practice
 from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain
-from practice_es.commands.params import DATE, ID, MEASURE, measures_dict
+from practice_es.commands.params import DATE, MEASURE, measures_dict
+from practice_es.commands.references import CLIENT, REFERRAL
 from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def client() -> None:
               help="Blocks programs and visits until cleared (C2).")
 @click.option("--source", type=click.Choice(SOURCE_KINDS), help="How the client found us.")
 @click.option("--referrer", help="Who referred them (a doctor's key, a client id…).")
-@click.option("--referral", type=ID, help="The referral this intake converts (R1).")
+@click.option("--referral", type=REFERRAL, help="The referral this intake converts (R1).")
 @action
 def intake(ledger: PracticeLedger, dob: date | None, source: str | None,
            referral: UUID | None, **fields: Any) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def intake(ledger: PracticeLedger, dob: date | None, source: str | None,
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--findings", required=True)
 @click.option("--measure", "measures", type=MEASURE, multiple=True)
 @click.option("--contraindication", "contraindications", multiple=True)
@@ -65,7 +66,7 @@ def assess(ledger: PracticeLedger, client_id: UUID, findings: str,
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--contraindication", required=True)
 @click.option("--by", required=True, help="Who cleared it (the provider).")
 @action
@@ -75,7 +76,7 @@ def clear(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, A
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--name")
 @click.option("--email")
 @click.option("--phone")
@@ -86,7 +87,7 @@ def update(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, 
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--condition", "conditions", multiple=True)
 @click.option("--medication", "medications", multiple=True)
 @click.option("--contraindication", "contraindications", multiple=True)
@@ -97,7 +98,7 @@ def health(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, 
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--channel", required=True, type=click.Choice(RECALL_CHANNELS))
 @action
 def recall(ledger: PracticeLedger, client_id: UUID, channel: str, on: Any) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def lapse_sweep(practice: PracticeContext, as_of: date, after_days: int, as_json
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @pass_practice
 def show(practice: PracticeContext, client_id: UUID) -> None:
     """Show what the ledger knows of a client, as JSON."""

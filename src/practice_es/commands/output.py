@@ -76,12 +76,35 @@ def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
                 title: str | None = None) -> None:
-    from rich.console import Console
+    """A rich table that fits the terminal: ids shown short (8 hex digits, which every
+    command accepts) and never cut; text cut with an ellipsis when the row is too wide."""
     from rich.table import Table
 
     table = Table(title=title, header_style="bold")
     for column in columns:
-        table.add_column(column.replace("_", " "))
+        if column.endswith("_id"):
+            table.add_column(column.replace("_", " "), no_wrap=True, min_width=8)
+        else:
+            table.add_column(column.replace("_", " "), overflow="ellipsis", no_wrap=True)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(plain(row.get(c))) for c in columns))
-    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160).print(table)
+        table.add_row(*(_cell(column, row.get(column)) for column in columns))
+    console().print(table)
+
+
+def console() -> Any:
+    """A rich console as wide as the terminal (or $COLUMNS); 160 columns into a pipe."""
+    import os
+
+    from rich.console import Console
+
+    wide = sys.stdout.isatty() or "COLUMNS" in os.environ
+    return Console(file=sys.stdout, width=None if wide else 160)
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(plain(value))
+    if column.endswith("_id") and len(text) == 36 and text.count("-") == 4:
+        return text.replace("-", "")[:8]  # (projections.references.short_id: the same)
+    return text

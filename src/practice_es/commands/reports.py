@@ -14,7 +14,8 @@ import click
 
 from practice_es.commands.context import PracticeContext, pass_practice
 from practice_es.commands.output import FORMATS
-from practice_es.commands.params import DATE, DATETIME, ID
+from practice_es.commands.params import DATE, DATETIME
+from practice_es.commands.references import CLIENT
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -94,7 +95,7 @@ def referrals(practice: PracticeContext, view: str | None, chart: str | None,
 
 
 @report.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--as-of", "as_of", type=DATE, help="Report date (default today).")
 @click.option("--view", type=click.Choice(("entries", "programs")), default=None)
 @report_options()
