@@ -117,10 +117,13 @@ def test_recalls_csv_lists_every_worklist_row_with_its_list(db_url: str,
     result = practice(db_url, "report", "recalls", "--as-of", "2026-07-02", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     # On 07-02 A and C have just lapsed (not recalled): recall due and to reactivate.
-    # B (last visit 05-10, program P3 every 3.5 days) is due a recall too.
+    # B (last visit 05-10, program P3 every 3.5 days) is due a recall too. Dee came in
+    # and booked nothing; Ann and Cat were referred out and no answer is recorded.
     assert sorted((r["list"], r["name"]) for r in rows) == [
         ("lapsed: reactivate", "Ann"), ("lapsed: reactivate", "Cat"),
+        ("prospect: nothing booked", "Dee"),
         ("recall due", "Ann"), ("recall due", "Bob"), ("recall due", "Cat"),
+        ("referral: awaiting answer", "Ann"), ("referral: awaiting answer", "Cat"),
     ]
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import click
 
 from practice_es.commands.context import PracticeContext, action, pass_practice
-from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain
+from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain, say
 from practice_es.commands.params import DATE, MEASURE, measures_dict
 from practice_es.commands.references import CLIENT, REFERRAL
 from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
@@ -113,15 +113,22 @@ def recall(ledger: PracticeLedger, client_id: UUID, channel: str, on: Any) -> di
 @click.option("--json", "as_json", is_flag=True)
 @pass_practice
 def lapse_sweep(practice: PracticeContext, as_of: date, after_days: int, as_json: bool) -> None:
-    """Record Lapsed for each client lapsed by AS_OF (C4); prints their ids, each once."""
+    """Record Lapsed for each client lapsed by AS_OF (C4); prints their ids, each once (their
+    names and short ids go to stderr, for whoever reads the terminal)."""
     from practice_es.projections.clients import lapse_candidates
+    from practice_es.projections.references import client_names, short_id
 
     runner = practice.runner()
     runner.catch_up()
     with runner.engine.connect() as conn:
-        candidates = [UUID(c) for c in lapse_candidates(conn, as_of, after_days)]
+        found = lapse_candidates(conn, as_of, after_days)
+        names = client_names(conn, found)
+    candidates = [UUID(c) for c in found]
     lapsed = practice.ledger().sweep_lapses(candidates, as_of=as_of, after_days=after_days)
     emit_result({"lapsed": lapsed}, as_json)
+    for ident in lapsed:
+        say(f"lapsed: {names.get(str(ident), '?')} ({short_id(ident)})")
+    say(f"{len(lapsed)} client(s) lapsed as of {as_of}")
     practice.hand_off_catch_up()
 
 

@@ -113,12 +113,15 @@ def timeline(practice: PracticeContext, client_id: UUID, as_of: date | None,
 
 @report.command()
 @click.option("--as-of", "as_of", type=DATE, help="The worklists' day (default today).")
-@click.option("--view", type=click.Choice(("recall_due", "reevaluation_due", "reactivate")),
-              default=None)
+@click.option("--view", type=click.Choice(("all", "recall_due", "reevaluation_due", "reactivate",
+                                           "prospects", "awaiting_answer")), default=None,
+              help="One list only (CSV: every list in one file unless told).")
 @report_options()
 def recalls(practice: PracticeContext, as_of: date | None, view: str | None, fmt: str,
             known_at: datetime | None) -> None:
-    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate."""
+    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate, prospects
+    with nothing booked, referrals out awaiting an answer. Each row: name, phone, e-mail,
+    reasons; a client once per list. CSV is ready for a mailing or SMS tool."""
     from practice_es.reports import render
     from practice_es.reports.source import report_day
     from practice_es.reports.worklists import worklists_report

@@ -128,24 +128,36 @@ def _measures_text(measures: dict[str, Any]) -> str:
     return ", ".join(f"{name}={value}" for name, value in measures.items())
 
 
+CONTACT = ("name", "phone", "email")
 WORKLISTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "recall_due": ("recall due", ("client_id", "name", "last_visit_on", "reason")),
-    "reevaluation_due": ("re-evaluation due", ("program_id", "name", "phase",
-                                               "visits_completed", "reevaluate_after",
-                                               "reason")),
-    "reactivate": ("lapsed: reactivate", ("client_id", "name", "lapsed_on", "last_visit_on",
-                                          "recalled_on", "reason")),
+    "recall_due": ("recall due", (*CONTACT, "last_visit_on", "reasons", "client_id")),
+    "reevaluation_due": ("re-evaluation due", (*CONTACT, "phase", "visits_completed",
+                                               "reevaluate_after", "reasons", "program_id",
+                                               "client_id")),
+    "reactivate": ("lapsed: reactivate", (*CONTACT, "lapsed_on", "last_visit_on",
+                                          "recalled_on", "reasons", "client_id")),
+    "prospects": ("prospect: nothing booked", (*CONTACT, "intake_on", "reasons",
+                                               "client_id")),
+    "awaiting_answer": ("referral: awaiting answer", (*CONTACT, "providers", "made_on",
+                                                      "reasons", "referral_ids", "client_id")),
 }
-ALL_WORKLISTS = ("list", "client_id", "name", "program_id", "last_visit_on", "reason")
+# Every list in one table, ready for a mailing or SMS tool: who, how to reach them, why.
+ALL_WORKLISTS = ("list", *CONTACT, "reasons", "client_id", "program_id", "referral_ids")
 
 
 def worklist_views(data: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]],
                                                               Sequence[str]]]:
-    """One view per list, and `all`: every row with the list it is on (CSV's default)."""
+    """One view per list, and `all`: every row with the list it is on (CSV's default).
+    A list in a cell (reasons, referrals) reads as its items joined by "; "."""
     views: dict[str, tuple[list[dict[str, Any]], Sequence[str]]] = {}
     every = []
     for key, (label, columns) in WORKLISTS.items():
-        rows = [{"list": label, **row} for row in data[key]]
+        rows = [{"list": label, **{k: _joined(v) for k, v in row.items()}}
+                for row in data[key]]
         every.extend(rows)
         views[key] = (rows, columns)
     return {"all": (every, ALL_WORKLISTS), **views}
+
+
+def _joined(value: Any) -> Any:
+    return "; ".join(str(item) for item in value) if isinstance(value, list) else value
