@@ -134,21 +134,28 @@ def lapse_sweep(practice: PracticeContext, as_of: date, after_days: int, as_json
 
 @client.command()
 @click.argument("client_id", type=CLIENT, metavar="CLIENT")
+@click.option("--format", "fmt", type=click.Choice(("card", "json")), default="card",
+              show_default=True, help="A card to read, or JSON for scripts.")
 @pass_practice
-def show(practice: PracticeContext, client_id: UUID) -> None:
-    """Show what the ledger knows of a client, as JSON."""
+def show(practice: PracticeContext, client_id: UUID, fmt: str) -> None:
+    """A client's card: status, contact, open contraindications, the current program and
+    its progress, the last and next visit, referrals awaiting an answer."""
+    from datetime import datetime
+
+    from practice_es.reports.card import client_card
+    from practice_es.reports.source import build
+
     ledger = practice.ledger()
     found = ledger.client(client_id)
-    state = found.snapshot_state()
-    state = {k: v for k, v in state.items() if not k.startswith("_")}
-    state["client_id"] = str(client_id)
-    state["scheduled"] = sorted(state["scheduled"].values(), key=lambda v: v["at"])
-    state.pop("closed_visit_ids")
-    state["programs"] = [
-        {"program_id": str(p.id), "phase": p.phase, "status": p.status, "visits": p.visits}
-        for p in ledger.programs_of(client_id)
-    ]
-    click.echo(dumps({k: plain(v) for k, v in state.items()}))
+    zone = practice.settings.zone
+    card = build(ledger, practice.runner, None,
+                 lambda conn: client_card(conn, found, datetime.now(zone), zone))
+    if fmt == "json":
+        click.echo(dumps({k: plain(v) for k, v in card.items()}))
+    else:
+        from practice_es.commands.card import card_text
+
+        click.echo(card_text(card))
 
 
 @client.command("list")

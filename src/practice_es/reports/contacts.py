@@ -33,3 +33,19 @@ def contacts(conn: Connection) -> Contacts:
     query = select(c.client_id, c.name, c.phone, c.email).where(c.status != "erased")
     return Contacts({row.client_id: {"name": row.name, "phone": row.phone, "email": row.email}
                      for row in conn.execute(query)})
+
+
+def referrer_label(conn: Connection, kind: str | None, referrer: str | None) -> str | None:
+    """Who referred, as a person reads it: a client who referred by their name (`[erased]`
+    once erased), anyone else by the key recorded."""
+    if kind != "client" or not referrer:
+        return referrer
+    from uuid import UUID
+
+    try:
+        ident = str(UUID(referrer.strip()))
+    except ValueError:
+        return referrer
+    c = client_directory.c
+    row = conn.execute(select(c.name).where(c.client_id == ident)).first()
+    return str(row.name) if row is not None else referrer
