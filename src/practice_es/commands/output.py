@@ -79,6 +79,7 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
     """A rich table that fits the terminal: ids shown short (8 hex digits, which every
     command accepts) and never cut; text cut with an ellipsis when the row is too wide."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, header_style="bold")
     for column in columns:
@@ -87,7 +88,8 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
         else:
             table.add_column(column.replace("_", " "), overflow="ellipsis", no_wrap=True)
     for row in rows:
-        table.add_row(*(_cell(column, row.get(column)) for column in columns))
+        # Text, not markup: a name such as "[erased]" is shown, not read as a style tag.
+        table.add_row(*(Text(_cell(column, row.get(column))) for column in columns))
     console().print(table)
 
 

@@ -58,7 +58,13 @@ def report() -> None:
 def retention(practice: PracticeContext, by: str, view: str | None, chart: str | None,
               start: date | None, end: date | None, fmt: str,
               known_at: datetime | None) -> None:
-    """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
+    """Retention cohorts, drop-off by visit number, and the KPIs of the window.
+
+    \b
+    pva         completed visits in the window of the clients new in it, per new client
+    pva_period  every completed visit in the window per new client (consultants' PVA)
+    Rates print as percentages in tables; JSON keeps the exact number, CSV 4 decimals.
+    Every figure is defined in docs/reports.md."""
     from practice_es.reports import charts, render
     from practice_es.reports.retention import retention_report
     from practice_es.reports.window import Window
@@ -107,7 +113,9 @@ def timeline(practice: PracticeContext, client_id: UUID, as_of: date | None,
     from practice_es.reports.timeline import timeline_report
 
     day = report_day(practice.ledger(), as_of, known_at)
-    data = _build(practice, known_at, lambda conn: timeline_report(conn, str(client_id), day))
+    zone = practice.settings.zone
+    data = _build(practice, known_at,
+                  lambda conn: timeline_report(conn, str(client_id), day, zone))
     render.emit(data, fmt, render.timeline_views(data), view)
 
 

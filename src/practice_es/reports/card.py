@@ -28,7 +28,7 @@ def client_card(conn: Connection, client: Client, now: datetime, zone: tzinfo
     local = now.astimezone(zone)
     bookings = sorted(client.scheduled.values(), key=lambda visit: visit.at)
     upcoming = [visit for visit in bookings if visit.at >= now]
-    programs = timeline_report(conn, ident, local.date())["programs"]
+    programs = timeline_report(conn, ident, local.date(), zone)["programs"]
     return {
         "client_id": ident,
         **{name: getattr(client, name) for name in _SHOWN},
