@@ -39,6 +39,12 @@ def test_the_worklist_csv_has_who_how_to_reach_them_and_why(practice: Practice) 
     assert isinstance(data["prospects"][0]["reasons"], list)
     table = p.ok("report", "recalls", "--as-of", "2026-03-10", "--view", "prospects")
     assert "Bo Park" in table and "555-0102" in table
+    narrow = Practice(p.db_url, env={"COLUMNS": "80"})
+    for view in ("all", "recall_due", "reevaluation_due", "reactivate", "prospects",
+                 "awaiting_answer"):
+        table = narrow.ok("report", "recalls", "--as-of", "2026-03-10", "--view", view)
+        assert max(len(line) for line in table.splitlines()) <= 80, table
+    assert ann[:8] in narrow.ok("report", "recalls", "--as-of", "2026-03-10", "--view", "all")
 
 
 def test_lapse_sweep_names_who_lapsed_on_stderr_ids_alone_on_stdout(

@@ -48,13 +48,13 @@ def schedule(practice: PracticeContext, day: date | None, start: date | None,
         say(f"wrote {len(rows)} booking(s) to {ics}")
     if fmt == "table":
         one_day = window.start is not None and window.start == window.end
-        emit_rows([_readable(row, one_day) for row in rows],
+        emit_rows([readable(row, one_day) for row in rows],
                   TABLE_COLUMNS, fmt, title=_title(window, open_only))
     else:
         emit_rows(rows, COLUMNS, fmt)
 
 
-def _readable(row: dict[str, object], one_day: bool) -> dict[str, object]:
+def readable(row: dict[str, object], one_day: bool) -> dict[str, object]:
     at = datetime.fromisoformat(str(row["at"]))
     number, planned = row["visit_number"], row["visits_planned"]
     return {**row, "at": at.strftime("%H:%M" if one_day else "%Y-%m-%d %H:%M"),

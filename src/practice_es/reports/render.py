@@ -165,7 +165,7 @@ WORKLISTS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                       "reasons", "referral_ids", "client_id")),
 }
 # Every list in one table, ready for a mailing or SMS tool: who, how to reach them, why.
-ALL_WORKLISTS = ("list", *CONTACT, "reasons", "client_id", "program_id", "referral_ids")
+ALL_WORKLISTS = ("list", *CONTACT, "reasons", "client_id")
 
 
 def worklist_views(data: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]],
