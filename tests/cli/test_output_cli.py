@@ -56,7 +56,7 @@ def test_a_client_who_referred_shows_by_name_until_erased(practice: Practice) ->
     assert "[erased]" in practice.ok("report", "referrals", "--view", "sources")
 
 
-def test_the_timeline_gives_every_time_in_the_practice_zone(db_url: str) -> None:
+def test_the_timeline_and_the_history_give_every_time_in_the_practice_zone(db_url: str) -> None:
     in_utc = Practice(db_url)
     in_utc.ok("init")
     ann = in_utc.new("client", "intake", "--name", "Ann", "--on", "2026-03-02T15:00")
@@ -65,3 +65,8 @@ def test_the_timeline_gives_every_time_in_the_practice_zone(db_url: str) -> None
     entries = in_new_york.json("report", "timeline", ann, "--format", "json")["entries"]
     assert [e["on"] for e in entries] == ["2026-03-02T10:00:00-05:00",
                                           "2026-03-03T10:00:00-05:00"]
+    history = in_new_york.json("audit", "history", "Ann", "--format", "json")
+    assert [e["occurred_on"] for e in history["events"]] == [
+        "2026-03-02T10:00:00-05:00", "2026-03-03T10:00:00-05:00"]
+    assert all(e["recorded_at"].endswith(("-05:00", "-04:00")) for e in history["events"])
+    assert "2026-03-02 10:00" in in_new_york.ok("audit", "history", "Ann")

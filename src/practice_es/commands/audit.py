@@ -41,10 +41,11 @@ def history(practice: PracticeContext, client_id: UUID, as_of: datetime | None,
     from practice_es.audit.render import print_history
 
     found = history_of(practice.ledger(), practice.runner(), client_id, as_of)
+    zone = practice.settings.zone
     if fmt == "json":
-        click.echo(dumps(found.as_json()))
+        click.echo(dumps(found.as_json(zone)))
     else:
-        print_history(found)
+        print_history(found, zone)
 
 
 @audit.command()

@@ -35,6 +35,7 @@ def client_card(conn: Connection, client: Client, now: datetime, zone: tzinfo
         "referrer": referrer_label(conn, client.referral_source, client.referrer),
         "intake_on": _at(client.intake_on, zone),
         "open_contraindications": sorted(client.open_contraindications.values()),
+        "assessment_ids": [str(ident) for ident in client.assessment_ids],
         "last_visit_on": _at(client.last_completed_on, zone),
         "next_visit": _booking(upcoming[0], zone) if upcoming else None,
         "scheduled": [_booking(visit, zone) for visit in bookings],
