@@ -84,6 +84,16 @@ class Practice:
         return run
 
 
+def accepted_program(p: Practice, client: str, on: str, visits: int = 4,
+                     per_week: float = 2) -> str:
+    """Recommend a relief program to the client (assessed already) and accept it."""
+    plan = p.new("program", "recommend", client, "--phase", "relief", "--visits", str(visits),
+                 "--per-week", f"{per_week:g}", "--goal", "sleep", "--rationale", "acute",
+                 "--on", on)
+    p.ok("program", "accept", plan[:8], "--on", on)
+    return plan
+
+
 def run_process(*args: str, db_url: str | None = None, timeout: float = 60) -> Run:
     """`python -m practice_es ARGS` in a new process, as from a shell."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRACTICE_")}

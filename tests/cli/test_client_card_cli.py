@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.helpers import Practice
+from tests.cli.helpers import Practice, accepted_program
 
 
 @pytest.fixture
@@ -26,10 +26,7 @@ def test_the_card_shows_what_the_desk_needs_and_json_no_internals(practice: Prac
          "--on", "2026-03-02T09:40")
     p.ok("client", "clear", "Ann Lee", "--contraindication", "suspected DVT", "--by", "Dr J",
          "--on", "2026-03-03")
-    plan = p.new("program", "recommend", "Ann Lee", "--phase", "relief", "--visits", "4",
-                 "--per-week", "2", "--goal", "sleep", "--rationale", "acute",
-                 "--on", "2026-03-03")
-    p.ok("program", "accept", plan[:8], "--on", "2026-03-03")
+    plan = accepted_program(p, "Ann Lee", "2026-03-03")
     p.ok("visit", "complete", "Ann Lee", "--program", plan[:8], "--measure", "pain=5",
          "--on", "2026-03-04T10:00")
     visit = p.new("visit", "schedule", "Ann Lee", "--at", "2099-01-05T09:30",

@@ -6,16 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from tests.cli.helpers import Practice
-
-
-@pytest.fixture
-def practice(db_url: str) -> Practice:
-    cli = Practice(db_url)
-    cli.ok("init")
-    return cli
 
 
 def two_of_three_accepted(p: Practice) -> None:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner
 
 from practice_es.commands.main import cli
 from tests.cli.helpers import BASE_ENV, Practice
-
-
-@pytest.fixture
-def practice(db_url: str) -> Practice:
-    cli = Practice(db_url)
-    cli.ok("init")
-    return cli
 
 
 def test_a_day_run_with_names_and_short_ids(practice: Practice) -> None:

@@ -47,11 +47,11 @@ def test_retention_csv_is_one_row_per_cohort_and_period(db_url: str, clinic: Cli
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows == [
-        {"cohort": "2026-02", "clients": "1", "k": "0", "retained": "1", "rate": "1.0"},
-        {"cohort": "2026-02", "clients": "1", "k": "1", "retained": "0", "rate": "0.0"},
+        {"cohort": "2026-02", "clients": "1", "k": "0", "retained": "1", "rate": "1.0000"},
+        {"cohort": "2026-02", "clients": "1", "k": "1", "retained": "0", "rate": "0.0000"},
     ]
     kpis = practice(db_url, "report", "retention", "--format", "csv", "--view", "kpis")
-    assert "rebooking_rate,0.2857" in kpis.stdout
+    assert "rebooking_rate,0.2857\n" in kpis.stdout  # four places (SPEC §9)
 
 
 def test_retention_table_shows_cohorts_kpis_and_dropoff(db_url: str, clinic: Clinic) -> None:

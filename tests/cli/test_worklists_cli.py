@@ -5,16 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from tests.cli.helpers import Practice
-
-
-@pytest.fixture
-def practice(db_url: str) -> Practice:
-    cli = Practice(db_url)
-    cli.ok("init")
-    return cli
 
 
 def test_the_worklist_csv_has_who_how_to_reach_them_and_why(practice: Practice) -> None:
