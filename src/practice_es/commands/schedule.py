@@ -44,7 +44,7 @@ def schedule(practice: PracticeContext, day: date | None, start: date | None,
     rows = build(practice.ledger(), practice.runner, None, lambda conn: day_sheet(
         conn, zone, window, open_before=now if open_only else None))
     if ics is not None:
-        ics.write_bytes(to_ics(rows, zone, now))
+        _write_whole(ics, to_ics(rows, zone, now))
         say(f"wrote {len(rows)} booking(s) to {ics}")
     if fmt == "table":
         one_day = window.start is not None and window.start == window.end
@@ -52,6 +52,18 @@ def schedule(practice: PracticeContext, day: date | None, start: date | None,
                   TABLE_COLUMNS, fmt, title=_title(window, open_only))
     else:
         emit_rows(rows, COLUMNS, fmt)
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write the file whole or not at all: a calendar that syncs it never reads half."""
+    import os
+
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def readable(row: dict[str, object], one_day: bool) -> dict[str, object]:

@@ -59,7 +59,7 @@ class AmbiguousReference(InvalidInput):
 
     def __init__(self, kind: str, text: str, candidates: list[Candidate]) -> None:
         shown = "\n".join(f"  {c.short}  {c.label}" for c in candidates[:SHOWN])
-        more = f"\n  … and {len(candidates) - SHOWN} more" if len(candidates) > SHOWN else ""
+        more = "\n  … and more" if len(candidates) > SHOWN else ""
         super().__init__(kind, f"'{text}' matches more than one {kind}; give its id, or more of it:"
                                f"\n{shown}{more}")
         self.candidates = candidates
