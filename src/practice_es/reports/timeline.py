@@ -4,12 +4,13 @@ its plan, adherence and how each measure moved."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, select
 
+from practice_es.domain.days import start_of_next_day
 from practice_es.domain.errors import NotFound
 from practice_es.projections.clients import client_directory
 from practice_es.projections.programs import programs
@@ -26,7 +27,7 @@ def timeline_report(conn: Connection, client_id: str, as_of: date,
     c = client_directory.c
     if conn.execute(select(c.client_id).where(c.client_id == client_id)).first() is None:
         raise NotFound("client", client_id)
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     t = timeline.c
     query = (select(t.on_iso, t.event, t.summary, t.program_id, t.ref, t.measures)
              .where(t.client_id == client_id, t.happened_on < upper)
@@ -54,7 +55,7 @@ def _entry(row: Any, zone: tzinfo | None) -> dict[str, Any]:
 def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
               ) -> list[dict[str, Any]]:
     p = programs.c
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     found = conn.execute(select(programs).where(p.client_id == client_id,
                                                 p.recommended_on < upper)
                          .order_by(p.number)).all()
@@ -62,7 +63,7 @@ def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
 
 
 def _program(conn: Connection, program: Any, as_of: date, rows: list[Any]) -> dict[str, Any]:
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     v = visits.c
     completed = int(conn.execute(select(func.count()).where(
         v.program_id == program.program_id, v.status == "completed", v.closed_on < upper,
