@@ -73,3 +73,12 @@ def test_the_importer_maps_the_therapist_column(db_url: str, tmp_path: Path) -> 
 def test_the_importer_maps_cliniko_s_practitioner_id(db_url: str, tmp_path: Path) -> None:
     report = _practitioners_after_import(db_url, tmp_path, "cliniko")
     assert [row["practitioner"] for row in report["practitioners"]] == ["1"]
+
+
+def test_the_day_sheet_names_who_treats(db_url: str) -> None:
+    practice = Practice(db_url)
+    ann = practice.new("client", "intake", "--name", "Ann Lee", "--on", "2026-01-02")
+    practice.new("visit", "schedule", ann, "--at", "2026-01-05T10:00", "--practitioner", "Mia",
+                 "--on", "2026-01-02")
+    sheet = practice.json("schedule", "--day", "2026-01-05", "--format", "json")
+    assert [(row["name"], row["practitioner"]) for row in sheet] == [("Ann Lee", "Mia")]

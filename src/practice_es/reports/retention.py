@@ -124,6 +124,8 @@ def retention_kpis(facts: dict[str, int]) -> dict[str, Any]:
         "visits": f["visits"],
         "visit_average": ratio(f["visits"], f["visitors"]),
         "pva": ratio(f["new_client_visits"], f["new_clients"]),
+        # The PVA consultants quote: every completed visit of the window per new client.
+        "pva_period": ratio(f["visits"], f["new_clients"]),
         "rebooking_rate": ratio(f["rebooked"], f["visits"]),
         "lapsed": f["lapsed"],
         "reactivated": f["reactivated"],
