@@ -165,8 +165,8 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         kept_up = read_models(runner)
         two_processes(monkeypatch)
         started = []
-        start = parallel._start
-        monkeypatch.setattr(parallel, "_start", lambda *args: started.append(start(*args))
+        start = parallel.start_child
+        monkeypatch.setattr(parallel, "start_child", lambda *args: started.append(start(*args))
                             or started[-1])
         replayed = runner.rebuild()
         assert [child.returncode for child in started] == [0]  # it did its half
@@ -180,7 +180,7 @@ def test_the_rebuild_finishes_what_a_dead_second_process_left(
     with runner_of(ledger) as runner:
         kept_up = read_models(runner)
         two_processes(monkeypatch)
-        monkeypatch.setattr(parallel, "_start", lambda settings, projections: subprocess.Popen(
+        monkeypatch.setattr(parallel, "start_child", lambda settings, projections: subprocess.Popen(
             [sys.executable, "-c", "raise SystemExit(1)"]))  # dies before doing anything
         runner.rebuild()
         assert read_models(runner) == kept_up

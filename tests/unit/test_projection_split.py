@@ -3,8 +3,6 @@ work about even (the two heaviest, the timeline with a row per event and the vis
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from practice_es.projections import parallel
@@ -32,13 +30,6 @@ def test_one_projection_is_rebuilt_alone() -> None:
     assert split(timeline) == (timeline, [])
 
 
-class _Runner:
-    """What `_worth_it` reads of a runner: a full rebuild of the ledger's own read models."""
-
-    own_database = True
-    keep = None
-
-
 @pytest.mark.parametrize(("setting", "idle", "expected"), [
     (None, True, True), ("2", True, True), ("1", True, False), (None, False, False),
 ])
@@ -50,6 +41,5 @@ def test_a_long_rebuild_takes_a_second_process_when_a_core_is_idle_unless_told_o
     else:
         monkeypatch.setenv(parallel.PROCESSES, setting)
     monkeypatch.setattr(parallel, "_idle_core", lambda: idle)
-    runner: Any = _Runner()
-    assert parallel._worth_it(runner, all_projections(), parallel.PARALLEL_FROM) is expected
-    assert not parallel._worth_it(runner, all_projections(), parallel.PARALLEL_FROM - 1)
+    assert parallel.worth_it(all_projections(), parallel.PARALLEL_FROM) is expected
+    assert not parallel.worth_it(all_projections(), parallel.PARALLEL_FROM - 1)

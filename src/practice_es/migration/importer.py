@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -42,6 +42,7 @@ from practice_es.migration.rows import (
     DetailRow,
     HistoryRow,
     ProgramRow,
+    TRow,
     check_storable,
     reason_of,
     visit_day_key,
@@ -55,12 +56,6 @@ BATCH_EVENTS = 10_000
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
 
 
-class RowType(Protocol):
-    @classmethod
-    def read(cls, data: dict[str, Any], context: dict[str, Any]) -> Self: ...
-
-
-TRow = TypeVar("TRow", bound=RowType)
 
 
 class Progress(Protocol):
@@ -171,7 +166,7 @@ class Importer:
                                 date_order(files, self.mapping, self.request.date_format))
         self.context = {"dates": self.dates}
         self.clients = self._index_clients()
-        self.first_seen, self.last_outcome = first_and_last(self)
+        self.first_seen, self.last_outcome = first_and_last(self, self.ledger.settings.zone)
         for part in self.mapping.details:
             self._index_details(part)
         self._record_intakes()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, Connection, Engine, Integer, String, Table, bindparam
 
 from practice_es.domain.events import DomainEvent
-from practice_es.projections import indexes
+from practice_es.projections import indexes, parallel
 from practice_es.projections.base import Projection, Write, read_models
 from practice_es.projections.decoding import EventDecoder, LogReader, RawEvent
 from practice_es.projections.engine import build_engine, fold_wal, reading, writing
@@ -139,8 +139,6 @@ class ProjectionRunner:
         """Empty the named projections (all if none named) and replay the log into them,
         their secondary indexes left out until the rows are written (indexes.py); in two
         processes if asked for (parallel.py)."""
-        from practice_es.projections.parallel import replay
-
         self.ensure()
         chosen = [self.projection(n) for n in names] or list(self.projections.values())
         deferred = indexes.deferrable(chosen)
@@ -149,12 +147,23 @@ class ProjectionRunner:
                 self._reset(conn, projection)
             indexes.drop(conn, deferred)
         try:
-            return replay(self, chosen, progress)
+            return self._replay(chosen, progress)
         finally:
             with self.transaction() as conn:
                 indexes.restore(conn, chosen)
             if self.own_database:
                 fold_wal(self.engine)
+
+    def _replay(self, chosen: Sequence[Projection], progress: Progress | None) -> int:
+        """Catch every projection up; the chosen ones (just emptied) in two processes if
+        worth it. Returns how many log positions were replayed."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        if not (self.own_database and self.keep is None and parallel.worth_it(chosen, head)):
+            return self.catch_up(progress)
+        here, there = parallel.split(chosen)
+        with parallel.alongside(parallel.start_child(self.ledger.settings, there)):
+            applied = self.subset(here).catch_up(progress, optimistic=True)
+        return applied + self.catch_up(progress)  # what the child left, and any new events
 
     def subset(self, projections: Sequence[Projection]) -> ProjectionRunner:
         """A runner of some of these projections on the same engine (ensured already)."""
