@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from practice_es.application import PracticeLedger
 from practice_es.demo import record_demo
@@ -23,6 +22,7 @@ from practice_es.infrastructure.settings import Settings
 from practice_es.projections import decoding, indexes, parallel
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
+from tests.integration.checks import read_models
 
 ON = datetime.fromisoformat("2026-11-27T12:00+00:00")
 
@@ -63,12 +63,6 @@ def ledger(request: pytest.FixtureRequest, db_url: str) -> Iterator[PracticeLedg
         yield app
     finally:
         app.close()
-
-
-def read_models(runner: ProjectionRunner) -> dict[str, list[tuple[Any, ...]]]:
-    with runner.engine.connect() as conn:
-        return {t.name: sorted((tuple(row) for row in conn.execute(select(t))), key=repr)
-                for p in runner.projections.values() for t in p.tables}
 
 
 def visit_notes(runner: ProjectionRunner) -> list[str | None]:
@@ -173,6 +167,30 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         assert replayed == ledger.recorder.max_notification_id()
         assert read_models(runner) == kept_up
         assert every_index(runner) <= index_names(runner)
+
+
+@pytest.mark.parametrize(("told", "load", "processes"), [
+    (None, 0.0, 2), ("2", 0.0, 2), ("1", 0.0, 1), (None, 9.0, 1),
+], ids=["idle", "told-two", "told-one", "busy"])
+def test_a_long_rebuild_takes_a_second_process_when_a_core_is_idle_unless_told_one(
+        ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch, told: str | None,
+        load: float, processes: int) -> None:
+    with runner_of(ledger) as runner:
+        kept_up = read_models(runner)
+        if told is None:
+            monkeypatch.delenv(parallel.PROCESSES, raising=False)
+        else:
+            monkeypatch.setenv(parallel.PROCESSES, told)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # "long": this practice will do
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+        started = []
+        start = parallel.start_child
+        monkeypatch.setattr(parallel, "start_child", lambda *args: started.append(start(*args))
+                            or started[-1])
+        runner.rebuild()
+        assert 1 + len(started) == processes
+        assert read_models(runner) == kept_up
 
 
 def test_the_rebuild_finishes_what_a_dead_second_process_left(
