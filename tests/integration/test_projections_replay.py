@@ -93,11 +93,11 @@ BOTH = pytest.mark.parametrize("ledger", ["plain", "encrypted"], indirect=True)
 
 
 @BOTH
-@pytest.mark.parametrize("twins", [False, True], ids=["short page", "long page"])
+@pytest.mark.parametrize("replay_models", [False, True], ids=["short page", "long page"])
 def test_fast_decoding_makes_exactly_the_mappers_events(
-        ledger: PracticeLedger, twins: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    if twins:  # every page long enough for the event classes' twins (decoding.py)
-        monkeypatch.setattr(decoding, "TWINS_FROM", 0)
+        ledger: PracticeLedger, replay_models: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if replay_models:  # every page long enough for replay models (decoding.py)
+        monkeypatch.setattr(decoding, "REPLAY_MODELS_FROM", 0)
     with runner_of(ledger) as runner:
         head = ledger.recorder.max_notification_id()
         raw = runner.reader.page(0, head, head)
@@ -118,7 +118,7 @@ def test_a_rebuild_decoding_long_pages_gives_the_rows_kept_up(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     """Twins and the plain opening of sealed fields (decoding.py), and the erasure and the
     correction written while the timeline's client_id index is left out (it is built then)."""
-    monkeypatch.setattr(decoding, "TWINS_FROM", 0)
+    monkeypatch.setattr(decoding, "REPLAY_MODELS_FROM", 0)
     with runner_of(ledger) as runner:
         kept_up = read_models(runner)
         runner.rebuild()
@@ -130,9 +130,9 @@ def test_a_rebuild_decoding_long_pages_gives_the_rows_kept_up(
 def test_projections_that_read_no_personal_field_rebuild_the_rows_kept_up(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     """A replay of only projections that name the topics whose personal fields they read
-    (`Projection.opens`: all but the timeline) leaves the others' sealed fields shut, as
+    (`Projection.reads_personal_of`: all but the timeline) leaves the others' sealed fields shut, as
     the second process of a rebuild does, and still gives the rows kept up."""
-    monkeypatch.setattr(decoding, "TWINS_FROM", 0)
+    monkeypatch.setattr(decoding, "REPLAY_MODELS_FROM", 0)
     with runner_of(ledger) as every:  # a visit with notes, sealed, to leave shut
         client = next(n.originator_id for n in reversed(
             ledger.recorder.select_notifications(1, 10**6))
@@ -140,7 +140,7 @@ def test_projections_that_read_no_personal_field_rebuild_the_rows_kept_up(
         ledger.complete_visit(client, on=ON, notes="felt better")
         every.catch_up()
         assert "felt better" in visit_notes(every)  # (the timeline reads them: opened)
-    named = [p for p in all_projections() if p.opens is not None]
+    named = [p for p in all_projections() if p.reads_personal_of is not None]
     assert len(named) == len(all_projections()) - 1
     runner = ProjectionRunner(ledger, named)
     try:

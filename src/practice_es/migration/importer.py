@@ -120,8 +120,8 @@ def young_collections_only() -> Iterator[None]:
     """No automatic garbage collection during the import; `Importer._flush` collects the
     young generations once per batch. An import allocates millions of short-lived objects
     while it holds a large set of long-lived ones (client index, streams, caches): the
-    collector's automatic full passes over those took about a fifth of the import, and the
-    rows make almost no reference cycles for it to find."""
+    collector's automatic full passes would walk those again and again, and the rows make
+    almost no reference cycles for it to find."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -409,10 +409,8 @@ class Importer:
 def spare_core() -> bool:
     """Whether a second process would find CPU to run on: the machine was not oversubscribed
     over the last minute (load average below the number of cores; POSIX only: it talks
-    through pipes). It adds work of its own (start-up, passing the batches). Measured on
-    this 2-core machine: a tenth-size import took 4.0 s with it and 5.0 s without at a load
-    of 0.8, but 6.7 s with it and 6.0 s without at 2.4; the full-size one 38 s with it and
-    69 s without at 0.8-1.3, 42 s and 56 s at 1.6-1.8."""
+    through pipes). It adds work of its own (start-up, passing the batches), which only a
+    free core repays (figures: docs/performance.md)."""
     return os.name == "posix" and os.getloadavg()[0] < (os.cpu_count() or 1)
 
 

@@ -7,11 +7,10 @@ committed together as always, so a child that dies (or is killed) leaves its pro
 page boundary and this process simply catches them up after it, itself.
 
 Used for a long replay when a core is idle over the last minute (PRACTICE_REBUILD_PROCESSES=1
-never): each process then does about two thirds of one process's work (both decode the events
-the timeline and the visits read), and they wait for each other's writes, so a quiet 2-core
-machine gains about a tenth (406,950 events: 14.3 s against 16.0-16.2 s; ADR 15). On a busy
-machine the two would only share one core and take turns on the write lock: slower than one
-process (measured at a load of 4-5: 67-80 s against 63-71 s per 1M events), so it stays one.
+never): each process then does more than half of one process's work (both decode the events
+the timeline and the visits read) and they wait for each other's writes, so the gain is
+modest. On a busy machine the two would only share one core and take turns on the write
+lock, slower than one process, so it stays one (figures: docs/performance.md, ADR 15).
 """
 
 from __future__ import annotations

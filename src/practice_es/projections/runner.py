@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 10_000
 PAGES_PER_TRANSACTION = 5  # a catch-up of one action is one page; a rebuild, 50,000 events
 Progress = Callable[[int, int], None]  # (events done, events in all)
-Known = dict[str, tuple[int, int]]  # projection name -> (version, position)
+Positions = dict[str, tuple[int, int]]  # projection name -> (version, position)
 
 positions = Table(
     "rm_positions",
@@ -108,7 +108,7 @@ class ProjectionRunner:
 
     # -- positions -----------------------------------------------------------------------
 
-    def _positions(self, conn: Connection) -> Known:
+    def _positions(self, conn: Connection) -> Positions:
         rows = conn.execute(positions.select()).all()
         return {row.name: (row.version, row.position) for row in rows
                 if row.name in self.projections}
@@ -234,7 +234,7 @@ class ProjectionRunner:
                     return page
             # Another process applied these events meanwhile: work the page out again.
 
-    def _work_out(self, conn: Connection, known: Known, head: int) -> Page | None:
+    def _work_out(self, conn: Connection, known: Positions, head: int) -> Page | None:
         """Read the next page of events and prepare every projection that is behind."""
         current = {name: known.get(name, (0, 0))[1] for name in self.projections}
         behind = [p for p in self.projections.values() if current[p.name] < head]
@@ -267,8 +267,8 @@ class ProjectionRunner:
 def _fewer_collections() -> Iterator[None]:
     """A catch-up makes millions of short-lived objects (a page's events and rows) and keeps
     a page of them alive, so the collector's default thresholds sweep the same objects again
-    and again: a fifth of a rebuild. The heap so far is frozen out of its sight and it runs
-    a twentieth as often (the page's objects are freed by reference counting anyway)."""
+    and again. The heap so far is frozen out of its sight and it runs far less often (the
+    page's objects are freed by reference counting anyway)."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
@@ -309,9 +309,9 @@ def _opened(projections: Sequence[Projection]) -> frozenset[str] | None:
     """The topics whose personal fields the projections read (None: any topic's)."""
     opened: set[str] = set()
     for projection in projections:
-        if projection.opens is None:
+        if projection.reads_personal_of is None:
             return None
-        opened |= projection.opens
+        opened |= projection.reads_personal_of
     return frozenset(opened)
 
 
