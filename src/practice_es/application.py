@@ -7,7 +7,9 @@ the domain, so imports can derive them and tests can fix them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -16,15 +18,27 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, OperationalError, Recording
 
 from practice_es.domain.client import Client
-from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
+from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound, RuleRefused
 from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
+from practice_es.domain.retention import Destruction, RetentionRule
+from practice_es.infrastructure.crypto import parse_master_key
 from practice_es.infrastructure.ledger_store import LedgerStore
+from practice_es.infrastructure.rotation import (
+    NEW_KEY_VARIABLE,
+    Rotation,
+    Step,
+    rotate_master_key,
+)
 from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
+SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
+RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
+# Who records, when it is not the settings' actor: the signed-in user of a web request.
+_ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
 
 
 class PracticeLedger(LedgerStore):
@@ -35,12 +49,22 @@ class PracticeLedger(LedgerStore):
 
     # -- time and who --------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def acting_as(self, actor: str) -> Iterator[None]:
+        """Record what is done inside as done by `actor` (one web request's signed-in user)."""
+        token = _ACTING.set(actor)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
+
     def stamp(self, on: datetime | None) -> Stamp:
         """Business time in the practice's zone (now, if not given) and the actor."""
         when = on or datetime.now(self.settings.zone)
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.settings.zone)
-        return Stamp(on=when.astimezone(self.settings.zone), actor=self.settings.actor)
+        actor = _ACTING.get() or self.settings.actor
+        return Stamp(on=when.astimezone(self.settings.zone), actor=actor)
 
     # -- loading and saving --------------------------------------------------------------
 
@@ -146,14 +170,38 @@ class PracticeLedger(LedgerStore):
         """Right to erasure (ADR 9): destroy the keys of the client and of the referral they
         came by, then record ClientErased. Key first, so an interruption fails closed; running
         it again completes it. False if SQLite could not yet clear the old key from its WAL."""
-        client = self.client(client_id)
+        return self._erase(self.client(client_id), reason, self.stamp(on))
+
+    def _erase(self, client: Client, reason: str, stamp: Stamp) -> bool:
         already = client.status == "erased"
         if not already:
-            client.erase(self.stamp(on), reason)
-        clean = self.keys.destroy([client_id, *filter(None, [client.referral_id])])
+            client.erase(stamp, reason)
+        clean = self.keys.destroy([client.id, *filter(None, [client.referral_id])])
         if not already:
             self.save(client)
         return clean
+
+    def sweep_retention(self, candidates: Iterable[tuple[UUID, date]], rule: RetentionRule,
+                        *, as_of: date, dry_run: bool = False) -> Iterator[Destruction]:
+        """Erase (reason `retention`) each candidate `rule` says is due on `as_of`, one client
+        after another, yielding each once its erasure is recorded: a sweep stopped half way
+        has erased exactly the clients it yielded, and running it again finishes it."""
+        stamp = self.stamp(None)
+        if as_of > stamp.day:
+            raise RuleRefused("T1", f"no fact in the future: the sweep date {as_of} is after "
+                                    f"today ({stamp.day})")
+        for client_id, last_activity in candidates:
+            client = self.client(client_id)
+            if rule.is_due(client, last_activity, as_of):
+                if not dry_run:
+                    self._erase(client, RETENTION_REASON, stamp)
+                yield Destruction(client_id, last_activity, None if dry_run else stamp.day)
+
+    def rotate_master_key(self, new_key: str, after_step: Step | None = None) -> Rotation:
+        """Re-wrap the ledger's keys from PRACTICE_CIPHER_KEY to `new_key` (ADR 19). The
+        ledger must be opened with `check_key=False`: half way, the check says the old key."""
+        new = parse_master_key(new_key, NEW_KEY_VARIABLE)
+        return rotate_master_key(self.keys, new, after_step=after_step)
 
     def update_health_history(
         self, client_id: UUID, *, on: datetime | None = None, conditions: Sequence[str] = (),
@@ -197,14 +245,21 @@ class PracticeLedger(LedgerStore):
         if after_days < 1:
             raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
         stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
-        lapsed: list[Client] = []
-        for client_id in client_ids:
-            client = self.client(client_id)
-            if client.record_lapse(stamp, as_of, after_days):
-                lapsed.append(client)
-        for start in range(0, len(lapsed), 500):
-            self.save(*lapsed[start:start + 500])
-        return [client.id for client in lapsed]
+        attempts = 0
+        while True:
+            # One transaction: a sweep records every lapse or none. A conflict means a client
+            # changed meanwhile (a visit completed): read them all again and decide again.
+            lapsed = [client for client in map(self.client, client_ids)
+                      if client.record_lapse(stamp, as_of, after_days)]
+            try:
+                if lapsed:
+                    self.save(*lapsed)
+            except ConcurrentChange:
+                attempts += 1
+                if attempts == SWEEP_ATTEMPTS:
+                    raise
+                continue
+            return [client.id for client in lapsed]
 
     # -- visits --------------------------------------------------------------------------
 

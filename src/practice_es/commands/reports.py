@@ -14,7 +14,8 @@ import click
 
 from practice_es.commands.context import PracticeContext, pass_practice
 from practice_es.commands.output import FORMATS
-from practice_es.commands.params import DATE, DATETIME, ID
+from practice_es.commands.params import DATE, DATETIME
+from practice_es.commands.references import CLIENT
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -48,8 +49,9 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--by", type=click.Choice(("month", "quarter")), default="month",
-              show_default=True, help="Cohort period.")
+@click.option("--by", type=click.Choice(("month", "quarter", "age-band")), default="month",
+              show_default=True, help="Cohort period, or the age band at the first visit "
+                                      "(followed month by month; erased clients included).")
 @click.option("--view", type=click.Choice(("cohorts", "kpis", "dropoff")), default=None,
               help="One part only (CSV shows the cohorts unless told).")
 @click.option("--chart", type=click.Path(dir_okay=False), help="Write a heatmap (.png/.svg).")
@@ -57,15 +59,23 @@ def report() -> None:
 def retention(practice: PracticeContext, by: str, view: str | None, chart: str | None,
               start: date | None, end: date | None, fmt: str,
               known_at: datetime | None) -> None:
-    """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
+    """Retention cohorts, drop-off by visit number, and the KPIs of the window.
+
+    \b
+    pva         completed visits in the window of the clients new in it, per new client
+    pva_period  every completed visit in the window per new client (consultants' PVA)
+    Rates print as percentages in tables; JSON keeps the exact number, CSV 4 decimals.
+    Every figure is defined in docs/reports.md."""
     from practice_es.reports import charts, render
+    from practice_es.reports.age_bands import age_band_report
     from practice_es.reports.retention import retention_report
     from practice_es.reports.window import Window
 
     window = Window(start, end)
     if chart:
         charts.check_chart_path(chart)
-    data = _build(practice, known_at, lambda conn: retention_report(conn, by, window))
+    data = _build(practice, known_at, lambda conn: age_band_report(conn, window)
+                  if by == "age-band" else retention_report(conn, by, window))
     if chart:
         charts.cohort_heatmap(data, chart)
     render.emit_retention(data, fmt, view)
@@ -94,7 +104,7 @@ def referrals(practice: PracticeContext, view: str | None, chart: str | None,
 
 
 @report.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--as-of", "as_of", type=DATE, help="Report date (default today).")
 @click.option("--view", type=click.Choice(("entries", "programs")), default=None)
 @report_options()
@@ -106,18 +116,23 @@ def timeline(practice: PracticeContext, client_id: UUID, as_of: date | None,
     from practice_es.reports.timeline import timeline_report
 
     day = report_day(practice.ledger(), as_of, known_at)
-    data = _build(practice, known_at, lambda conn: timeline_report(conn, str(client_id), day))
+    zone = practice.settings.zone
+    data = _build(practice, known_at,
+                  lambda conn: timeline_report(conn, str(client_id), day, zone))
     render.emit(data, fmt, render.timeline_views(data), view)
 
 
 @report.command()
 @click.option("--as-of", "as_of", type=DATE, help="The worklists' day (default today).")
-@click.option("--view", type=click.Choice(("recall_due", "reevaluation_due", "reactivate")),
-              default=None)
+@click.option("--view", type=click.Choice(("all", "recall_due", "reevaluation_due", "reactivate",
+                                           "prospects", "awaiting_answer")), default=None,
+              help="One list only (CSV: every list in one file unless told).")
 @report_options()
 def recalls(practice: PracticeContext, as_of: date | None, view: str | None, fmt: str,
             known_at: datetime | None) -> None:
-    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate."""
+    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate, prospects
+    with nothing booked, referrals out awaiting an answer. Each row: name, phone, e-mail,
+    reasons; a client once per list. CSV is ready for a mailing or SMS tool."""
     from practice_es.reports import render
     from practice_es.reports.source import report_day
     from practice_es.reports.worklists import worklists_report

@@ -37,12 +37,14 @@ client_directory = Table(
     Column("completed_visits", Integer, nullable=False),
     Column("referral_source", String(16)),
     Column("referrer", String),
+    # Not identifying alone, so kept in clear and through erasure: age bands (SPEC §12).
+    Column("birth_year", Integer),
 )
 
 
 class ClientDirectory(Projection):
     name = "clients"
-    version = 2  # 2: personal columns sealed at rest; ClientErased
+    version = 3  # 2: personal columns sealed at rest; ClientErased; 3: birth_year
     tables = (client_directory,)
     weight = 0.6
     topics = tuple(
@@ -70,6 +72,7 @@ class ClientDirectory(Projection):
             "intake_on": event.occurred_on.date(), "last_visit_on": None,
             "completed_visits": 0, "referral_source": event.referral_source,
             "referrer": event.referrer,
+            "birth_year": event.date_of_birth.year if event.date_of_birth else None,
         })
 
     def _set(self, rows: Rows, event: DomainEvent, **values: Any) -> None:
@@ -98,11 +101,12 @@ class ClientDirectory(Projection):
     def _on_Reactivated(self, rows: Rows, event: DomainEvent) -> None:
         self._set(rows, event, status="active")
 
-    def _on_ClientErased(self, rows: Rows, event: DomainEvent) -> None:
-        """What a rebuild would read once the key is gone: what was given reads as erased."""
+    def _on_ClientErased(self, rows: Rows, event: Client.ClientErased) -> None:
+        """What a rebuild would read once the key is gone: what was given reads as erased,
+        and the year of birth is the one the erasure kept."""
         row = rows.get(text_id(event.originator_id))
         if row is not None:
-            row.update(status="erased", name=ERASED,
+            row.update(status="erased", name=ERASED, birth_year=event.birth_year,
                        email=None if row["email"] is None else ERASED,
                        phone=None if row["phone"] is None else ERASED)
 
@@ -127,12 +131,12 @@ def find_clients(conn: Connection, status: str | None = None,
 
 def lapse_candidates(conn: Connection, as_of: Any, after_days: int) -> list[str]:
     """Clients who may have lapsed by `as_of` (the aggregate makes the final decision, C4)."""
-    from datetime import timedelta
-
     from sqlalchemy import func, select
 
+    from practice_es.domain.days import days_before
+
     c = client_directory.c
-    cutoff = as_of - timedelta(days=after_days)
+    cutoff = days_before(as_of, after_days)
     since = func.coalesce(c.last_visit_on, c.intake_on)
     query = select(c.client_id).where(c.status.in_(("prospect", "active")), since < cutoff)
     return [row.client_id for row in conn.execute(query.order_by(c.client_id))]
