@@ -1,13 +1,16 @@
 """Checks shared by the crash, concurrency and follower tests: the log as events, the read
-models as rows, and read models resumed after a crash equal to a rebuild."""
+models as rows, read models resumed after a crash equal to a rebuild, the chain verified."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from practice_es.application import PracticeLedger
+from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
@@ -37,3 +40,11 @@ def check_resume_equals_rebuild(db_url: str) -> list[Any]:
     finally:
         runner.close()
         ledger.close()
+
+
+def check_chain(db_url: str) -> None:
+    """`practice audit verify` passes on the ledger at `db_url`."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PRACTICE_")},
+           "PRACTICE_ACTOR": "check", "PRACTICE_TZ": "UTC", "PRACTICE_DB": db_url}
+    verified = CliRunner().invoke(cli, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0, verified.output

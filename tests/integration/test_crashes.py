@@ -21,13 +21,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from click.testing import CliRunner
 
 from practice_es.application import PracticeLedger
-from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
 from tests.cli.helpers import ensure_ledger
-from tests.integration.checks import check_resume_equals_rebuild, events
+from tests.integration.checks import check_chain, check_resume_equals_rebuild, events
 from tests.soak import quick_and_soak
 
 KILLS = quick_and_soak({"commands": 4, "rebuild": 3, "import": 2},
@@ -111,11 +109,6 @@ def check_all_or_none(log: list[Any]) -> None:
     completions = {(e.originator_id, e.originator_version - 1) for e in log
                    if type(e).__name__ == "ProgramCompleted"}
     assert ends == completions
-
-
-def check_chain(db_url: str) -> None:
-    verified = CliRunner().invoke(cli, ["audit", "verify"], env={**ENV, "PRACTICE_DB": db_url})
-    assert verified.exit_code == 0, verified.output
 
 
 @pytest.mark.parametrize("kills", KILLS)
