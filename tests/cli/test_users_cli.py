@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from practice_es.commands.main import cli
 from practice_es.infrastructure import users
 from practice_es.infrastructure.store import parse_store_url
-from tests.cli.helpers import BASE_ENV, ensure_ledger
+from tests.cli.helpers import BASE_ENV
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +20,6 @@ def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def practice(db_url: str, *args: str, stdin: str = "") -> tuple[int, str, str]:
-    ensure_ledger(db_url)  # as `practice init` does: `user` commands create none (SPEC §9)
     result = CliRunner().invoke(cli, list(args), input=stdin, prog_name="practice",
                                 env={**BASE_ENV, "PRACTICE_DB": db_url})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
