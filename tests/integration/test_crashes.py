@@ -134,6 +134,8 @@ def test_kills_during_rebuilds(db_url: str, tmp_path: Path, kills: dict[str, int
                  and bool(check_resume_equals_rebuild(db_url))
                  for _ in range(kills["rebuild"]))
     assert landed == kills["rebuild"]
+    print(f"\n{db_url.split(':')[0]}: {landed} of {kills['rebuild']} kills mid-rebuild, "
+          "each resumed to what a rebuild gives")
 
 
 def run_import(db_url: str, rejects: Path) -> list[str]:
@@ -189,3 +191,5 @@ def test_an_import_killed_again_and_again_then_run_again_ends_as_a_clean_one(
     assert done.returncode == 0, done.stderr
     assert imported(db_url) == clean_import.events
     check_resume_equals_rebuild(db_url)
+    print(f"\n{db_url.split(':')[0]}: {landed} of {kills['import']} kills mid-import; run "
+          f"again, {sum(clean_import.events.values())} events, equal to a clean import's")
