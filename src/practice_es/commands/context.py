@@ -54,7 +54,7 @@ class PracticeContext:
             from practice_es.projections.runner import ProjectionRunner
 
             self._runner = ProjectionRunner(self.ledger(), all_projections())
-            if self.settings.catch_up == "off":  # a standby: say how far behind (ADR 27)
+            if self.settings.catch_up == "off":  # a standby: say how far behind (ADR 31)
                 say(f"read models as they are (PRACTICE_CATCH_UP=off): {self._runner.lag()}")
             elif self._runner.read_only:
                 _say_read_only(self._runner)

@@ -1,4 +1,4 @@
-"""`practice export parquet DIR`: the facts analysts need, as Parquet (SPEC §11, ADR 28)."""
+"""`practice export parquet DIR`: the facts analysts need, as Parquet (SPEC §11, ADR 32)."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ class LedgerStore(Application):  # type: ignore[type-arg]
         settings = dict(env or {})
         settings["IS_SNAPSHOTTING_ENABLED"] = "y"
         if self.settings.catch_up == "off":
-            settings["CREATE_TABLE"] = "n"  # a read-only standby: no DDL (ADR 27)
+            settings["CREATE_TABLE"] = "n"  # a read-only standby: no DDL (ADR 31)
         # The recorder keeps the audit hash chain in the insert transaction (ADR 0008).
         settings["APPLICATION_RECORDER_TOPIC"] = RECORDER_TOPICS[self.location.backend]
         if self.settings.cipher_key:

@@ -1,6 +1,6 @@
 """A group of practices on one PostgreSQL database: one schema per practice (its own log, hash
 chain and read models, so no clinic's writes wait on another's insert lock), and a registry
-table naming them, kept in the schema the URL names (`public` by default). ADR 25."""
+table naming them, kept in the schema the URL names (`public` by default). ADR 29."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ DEFAULT_DB = "sqlite:///practice.db"
 DEFAULT_LAPSE_AFTER_DAYS = 90
 # After an action, who catches the read models up: a detached follower process (the action
 # exits at once) or the action's own process before it exits (ADR 14); or nobody: `off`, a
-# read-only standby, whose reports read the read models as they are (ADR 27).
+# read-only standby, whose reports read the read models as they are (ADR 31).
 CATCH_UP_MODES = ("background", "inline", "off")
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from practice_es.domain.events import DomainEvent
-from practice_es.projections.base import wall
+from practice_es.projections.base import local_time
 
 Row = dict[str, Any]
 Rows = dict[str, list[Row]]
@@ -42,13 +42,13 @@ def _id(value: Any) -> str | None:
 
 
 def _base(position: int, event: DomainEvent, name: str) -> Row:
-    return {"position": position, "event": name, "occurred_on": wall(event.occurred_on)}
+    return {"position": position, "event": name, "occurred_on": local_time(event.occurred_on)}
 
 
 def _visit(name: str) -> Callable[[int, Any], Rows]:
     def rows(position: int, e: Any) -> Rows:
         row = {**_base(position, e, name), "visit_id": _id(e.visit_id),
-               "client_id": _id(e.originator_id), "at": _wall(getattr(e, "at", None)),
+               "client_id": _id(e.originator_id), "at": _local(getattr(e, "at", None)),
                "program_id": _id(getattr(e, "program_id", None)),
                "practitioner": getattr(e, "practitioner", None)}
         found: Rows = {"visits": [row]}
@@ -58,15 +58,15 @@ def _visit(name: str) -> Callable[[int, Any], Rows]:
     return rows
 
 
-def _wall(moment: datetime | None) -> datetime | None:
-    return None if moment is None else wall(moment)
+def _local(moment: datetime | None) -> datetime | None:
+    return None if moment is None else local_time(moment)
 
 
 def _measures(position: int, e: Any, source: str, entry: Any,
               client: Any = None) -> list[Row]:
     return [{"position": position, "client_id": _id(client or e.originator_id),
              "source": source, "entry_id": _id(entry), "measure": name, "value": float(value),
-             "occurred_on": wall(e.occurred_on)} for name, value in e.measures.items()]
+             "occurred_on": local_time(e.occurred_on)} for name, value in e.measures.items()]
 
 
 def _corrected(position: int, e: Any) -> Rows:
@@ -75,8 +75,8 @@ def _corrected(position: int, e: Any) -> Rows:
     if e.corrected_event != "VisitCompleted" or moved is None:
         return {}
     row = {**_base(position, e, "corrected"), "visit_id": _id(e.entry_id),
-           "client_id": _id(e.originator_id),
-           "at": wall(datetime.fromisoformat(moved)), "program_id": None, "practitioner": None}
+           "client_id": _id(e.originator_id), "at": local_time(datetime.fromisoformat(moved)),
+           "program_id": None, "practitioner": None}
     return {"visits": [row]}
 
 

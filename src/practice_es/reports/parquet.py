@@ -1,5 +1,5 @@
 """`practice export parquet DIR`: the facts of one or more practices as Parquet datasets,
-hive-partitioned by practice and month, readable by DuckDB, pandas and Spark (ADR 28).
+hive-partitioned by practice and month, readable by DuckDB, pandas and Spark (ADR 32).
 
 DIR/<dataset>/practice=<name>/month=<YYYY-MM>/part-<first position>-<i>.parquet, and
 DIR/manifest.json: for each practice the log position exported up to and the hash-chain head
