@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ from practice_es.infrastructure.settings import Settings
 os.environ["PRACTICE_CATCH_UP"] = "inline"
 
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
+# The time a test ledger's clock tells: fixed, so a test never depends on the day it runs,
+# and late enough that the histories tests record (up to 2029) are in its past (T1).
+TEST_NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 REQUIRE_POSTGRES = os.environ.get("PRACTICE_REQUIRE_POSTGRES") == "1"
 BACKENDS = ("sqlite", "postgres")
 
@@ -64,11 +68,16 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def ledger(db_url: str) -> Iterator[PracticeLedger]:
-    app = PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    app = PracticeLedger(Settings(db_url=db_url, actor="tester"), clock=fixed_clock)
     try:
         yield app
     finally:
         app.close()
+
+
+def fixed_clock() -> datetime:
+    """A test ledger's clock (`TEST_NOW`)."""
+    return TEST_NOW
 
 
 def count_events(db_url: str, key: str | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -29,6 +29,7 @@ from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
 from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
+from practice_es.domain.moments import check_booking, check_day_not_future, check_not_future
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.infrastructure.chain import RECORDER_TOPICS, unsynced_transaction
@@ -38,6 +39,7 @@ from practice_es.infrastructure.store import StoreLocation, parse_store_url, pre
 from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
+Clock = Callable[[], datetime]
 # Events of a client between snapshots: loading replays fewer than that after the latest (each
 # about 17 µs; at 100, a client acted on between two snapshots took 1.7× a new client's CPU).
 SNAPSHOT_EVERY = 10
@@ -122,10 +124,13 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     snapshotting_projectors = {Client: project}
     snapshot_class = PracticeSnapshot
 
-    def __init__(self, settings: Settings | None = None, *, check_key: bool = True) -> None:
+    def __init__(self, settings: Settings | None = None, *, check_key: bool = True,
+                 clock: Clock | None = None) -> None:
         """`check_key=False` opens the store without the master-key check, for `audit verify`:
-        it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8)."""
+        it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8).
+        `clock` tells the time (tests fix it); the default is the machine's."""
         self.settings = settings or Settings.from_env()
+        self.clock: Clock = clock or partial(datetime.now, self.settings.zone)
         self._saving: dict[UUID, PracticeAggregate] = {}  # the aggregates `save` is saving
         self._due: list[PracticeAggregate] | None = None  # those its save snapshots
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
@@ -264,10 +269,25 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def stamp(self, on: datetime | None) -> Stamp:
         """Business time in the practice's zone (now, if not given) and the actor."""
-        when = on or datetime.now(self.settings.zone)
+        when = on or self.now()
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.settings.zone)
         return Stamp(on=when.astimezone(self.settings.zone), actor=self.settings.actor)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.settings.zone)
+
+    def fact(self, on: datetime | None) -> Stamp:
+        """The stamp of a fact happening at `on` (now, if not given): T1, never later."""
+        stamp = self.stamp(on or self.now())
+        check_not_future("--on", stamp.on, self.now())
+        return stamp
+
+    def booking(self, at: datetime) -> datetime:
+        """When a visit is booked for, in the practice's zone: at most two years ahead."""
+        when = self.stamp(at).on
+        check_booking("at", when, self.now())
+        return when
 
     # -- loading and saving --------------------------------------------------------------
 
@@ -341,7 +361,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         referral_id: UUID | None = None, **intake: Any,
     ) -> UUID:
         """Record a new client; naming a referral converts it in the same transaction (R1)."""
-        stamp = self.stamp(on)
+        stamp = self.fact(on)
         referral = self.referral(referral_id) if referral_id else None
         if referral is not None:
             # The intake counts for the referral's source unless it names its own.
@@ -360,7 +380,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                        name: str | None = None, email: str | None = None,
                        phone: str | None = None) -> UUID:
         client = self.client(client_id)
-        client.update_contact(self.stamp(on), name, email, phone)
+        client.update_contact(self.fact(on), name, email, phone)
         self.save(client)
         return client_id
 
@@ -372,7 +392,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         if not stored:
             raise InvalidInput("version", f"client {client_id} has no entry {version}")
         original = cast(DomainEvent, self.mapper.to_domain_event(stored[0]))
-        client.correct_entry(self.stamp(on), original, changes, reason)
+        client.correct_entry(self.fact(on), original, changes, reason)
         self.save(client)
         return client_id
 
@@ -383,7 +403,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         client = self.client(client_id)
         already = client.status == "erased"
         if not already:
-            client.erase(self.stamp(on), reason)
+            client.erase(self.fact(on), reason)
         clean = self.keys.destroy([client_id, *filter(None, [client.referral_id])])
         if not already:
             self.save(client)
@@ -395,7 +415,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     ) -> UUID:
         client = self.client(client_id)
         client.update_health_history(
-            self.stamp(on), list(conditions), list(medications), list(contraindications)
+            self.fact(on), list(conditions), list(medications), list(contraindications)
         )
         self.save(client)
         return client_id
@@ -406,7 +426,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     ) -> UUID:
         client = self.client(client_id)
         assessment_id = uuid4()
-        client.record_assessment(self.stamp(on), assessment_id, findings, measures or {},
+        client.record_assessment(self.fact(on), assessment_id, findings, measures or {},
                                  list(contraindications))
         self.save(client)
         return assessment_id
@@ -414,14 +434,14 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def clear_contraindication(self, client_id: UUID, *, contraindication: str, by: str,
                                on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.clear_contraindication(self.stamp(on), contraindication, by)
+        client.clear_contraindication(self.fact(on), contraindication, by)
         self.save(client)
         return client_id
 
     def send_recall(self, client_id: UUID, *, channel: str, on: datetime | None = None) -> UUID:
         client = self.client(client_id)
         recall_id = uuid4()
-        client.send_recall(self.stamp(on), recall_id, channel)
+        client.send_recall(self.fact(on), recall_id, channel)
         self.save(client)
         return recall_id
 
@@ -430,6 +450,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         """C4: record `Lapsed` once for each of the given clients that has lapsed by `as_of`."""
         if after_days < 1:
             raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
+        check_day_not_future("--as-of", as_of, self.now().date())
         stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
         lapsed: list[Client] = []
         for client_id in client_ids:
@@ -449,7 +470,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                        program: UUID | None = None, visit_id: UUID | None = None) -> UUID:
         client = self.client(client_id)
         visit_id = visit_id or uuid4()
-        client.schedule_visit(self.stamp(on), visit_id, self.stamp(at).on,
+        client.schedule_visit(self.fact(on), visit_id, self.booking(at),
                               self._program_for(program))
         self.save(client)
         return visit_id
@@ -457,7 +478,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def reschedule_visit(self, client_id: UUID, *, visit_id: UUID, at: datetime,
                          on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.reschedule_visit(self.stamp(on), visit_id, self.stamp(at).on)
+        client.reschedule_visit(self.fact(on), visit_id, self.booking(at))
         self.save(client)
         return visit_id
 
@@ -473,7 +494,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         if program is None and visit_id in client.scheduled:
             # C3 holds for the program the visit was booked for, too: it must still be active.
             program = client.scheduled[visit_id].program_id
-        client.complete_visit(self.stamp(on), visit_id, self._program_for(program),
+        client.complete_visit(self.fact(on), visit_id, self._program_for(program),
                               measures or {}, notes, booked)
         self.save(client)
         return visit_id
@@ -481,14 +502,14 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def cancel_visit(self, client_id: UUID, *, visit_id: UUID, reason: str | None = None,
                      on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.cancel_visit(self.stamp(on), visit_id, reason)
+        client.cancel_visit(self.fact(on), visit_id, reason)
         self.save(client)
         return visit_id
 
     def miss_visit(self, client_id: UUID, *, visit_id: UUID, reason: str | None = None,
                    on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.miss_visit(self.stamp(on), visit_id, reason)
+        client.miss_visit(self.fact(on), visit_id, reason)
         self.save(client)
         return visit_id
 
@@ -502,7 +523,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         client = self.client(client_id)
         number, ident = self._next_id(program_id, client_id)
         program = ProgramOfCare.recommend(
-            self.stamp(on), client, ident, number, assessment_id, phase, visits, per_week,
+            self.fact(on), client, ident, number, assessment_id, phase, visits, per_week,
             list(goals), rationale, reevaluate_after,
         )
         self.save(program)
@@ -511,28 +532,28 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def accept_program(self, program_ident: UUID, *, on: datetime | None = None,
                        reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.accept(self.stamp(on), self.programs_of(program.client_id))
+        program.accept(self.fact(on), self.programs_of(program.client_id))
         self.save(program)
         return program.id
 
     def decline_program(self, program_ident: UUID, *, on: datetime | None = None,
                         reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.decline(self.stamp(on), reason)
+        program.decline(self.fact(on), reason)
         self.save(program)
         return program.id
 
     def complete_program(self, program_ident: UUID, *, on: datetime | None = None,
                          reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.complete(self.stamp(on), reason)
+        program.complete(self.fact(on), reason)
         self.save(program)
         return program.id
 
     def discontinue_program(self, program_ident: UUID, *, on: datetime | None = None,
                             reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.discontinue(self.stamp(on), reason)
+        program.discontinue(self.fact(on), reason)
         self.save(program)
         return program.id
 
@@ -541,7 +562,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         measures: dict[str, float] | None = None, on: datetime | None = None,
     ) -> UUID:
         program = self.program(program_ident)
-        program.reevaluate(self.stamp(on), findings, measures or {}, outcome)
+        program.reevaluate(self.fact(on), findings, measures or {}, outcome)
         self.save(program)
         return program.id
 
@@ -549,7 +570,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def receive_referral(self, *, source: str, referrer: str, prospect: str,
                          on: datetime | None = None, referral_id: UUID | None = None) -> UUID:
-        referral = Referral.receive(self.stamp(on), referral_id or uuid4(), source, referrer,
+        referral = Referral.receive(self.fact(on), referral_id or uuid4(), source, referrer,
                                     prospect)
         self.save(referral)
         return referral.id
@@ -558,14 +579,14 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                       on: datetime | None = None) -> UUID:
         client = self.client(client_id)
         number, ident = self._next_id(outbound_referral_id, client_id)
-        referral = Referral.make(self.stamp(on), ident, number, client, to, reason)
+        referral = Referral.make(self.fact(on), ident, number, client, to, reason)
         self.save(referral)
         return referral.id
 
     def record_referral_outcome(self, referral_ident: UUID, *, cleared: bool,
                                 note: str | None = None, on: datetime | None = None) -> UUID:
         """A "cleared" answer also records ContraindicationCleared on the client, atomically."""
-        stamp = self.stamp(on)
+        stamp = self.fact(on)
         referral = self.referral(referral_ident)
         named = referral.record_outcome(stamp, cleared, note)
         if not cleared or referral.client_id is None:
@@ -585,6 +606,6 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def send_care_report(self, referral_ident: UUID, *, summary: str,
                          on: datetime | None = None) -> UUID:
         referral = self.referral(referral_ident)
-        referral.send_care_report(self.stamp(on), summary)
+        referral.send_care_report(self.fact(on), summary)
         self.save(referral)
         return referral.id

@@ -20,6 +20,7 @@ from practice_es.domain.events import (
 )
 from practice_es.domain.keys import normalise_condition, normalise_key
 from practice_es.domain.measures import validate_measures
+from practice_es.domain.moments import check_not_future
 from practice_es.domain.visits import ArchiveReader, PastVisits
 
 if TYPE_CHECKING:
@@ -445,8 +446,9 @@ class Client(PracticeAggregate):
         corrected, was = build_correction(original, changes, stamp.on.tzinfo)
         _check_email(corrected.get("email"))
         if "occurred_on" in corrected:
-            self._check_not_before_intake(datetime.fromisoformat(corrected["occurred_on"]),
-                                          "a visit")
+            moved = datetime.fromisoformat(corrected["occurred_on"])
+            self._check_not_before_intake(moved, "a visit")
+            check_not_future("occurred_on", moved, stamp.on)  # T1: the correction is now
         entry_id = getattr(original, "visit_id", None) or getattr(original, "assessment_id", None)
         self._trigger(self.EntryCorrected, stamp, corrected_version=original.originator_version,
                       corrected_event=type(original).__name__, entry_id=entry_id,

@@ -1,14 +1,18 @@
 """The client directory: who the practice's clients are, their status and last visit.
 
-Keeps name, e-mail and phone because `client list --search` finds clients by them (ADR 0005):
-sealed when the ledger is encrypted at rest, and `[erased]` once the client is erased.
+Keeps name, date of birth, e-mail and phone because `client list --search` finds clients by
+them and an intake is checked against them (D1; ADR 0005): sealed when the ledger is encrypted
+at rest, and `[erased]` once the client is erased. A correction (`EntryCorrected`) of one of
+them is applied as the client aggregate applies it: unless a later entry has set it since.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Column, Connection, Date, Integer, String, Table
 
 from practice_es.domain.client import ERASED, Client
@@ -28,6 +32,7 @@ client_directory = Table(
     read_models,
     Column("client_id", String(36), primary_key=True),
     Column("name", PersonalText, nullable=False),
+    Column("date_of_birth", PersonalText),  # ISO 8601
     Column("email", PersonalText),
     Column("phone", PersonalText),
     Column("legacy_id", String, index=True),
@@ -37,21 +42,26 @@ client_directory = Table(
     Column("completed_visits", Integer, nullable=False),
     Column("referral_source", String(16)),
     Column("referrer", String),
+    # The version of the client's entry that set each contact field (a correction of an
+    # older entry than that one does not change it).
+    Column("contact_set_at", String, nullable=False),
 )
+# The corrected fields the directory keeps (a correction's field name -> its column).
+CONTACT = ("name", "date_of_birth", "email", "phone")
 
 
 class ClientDirectory(Projection):
     name = "clients"
-    version = 2  # 2: personal columns sealed at rest; ClientErased
+    version = 3  # 2: personal columns sealed at rest; ClientErased; 3: corrections, birth
     tables = (client_directory,)
     weight = 0.6
     topics = tuple(
         getattr(Client, event).TOPIC
         for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
-                      "Reactivated", "ClientErased")
+                      "Reactivated", "ClientErased", "EntryCorrected")
     )
     opens = frozenset(getattr(Client, event).TOPIC
-                      for event in ("IntakeRecorded", "ContactUpdated"))
+                      for event in ("IntakeRecorded", "ContactUpdated", "EntryCorrected"))
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(client_directory, "client_id")
@@ -66,6 +76,7 @@ class ClientDirectory(Projection):
     def _on_IntakeRecorded(self, rows: Rows, event: Client.IntakeRecorded) -> None:
         rows.add(text_id(event.originator_id), {
             "name": event.name, "email": event.email, "phone": event.phone,
+            "date_of_birth": _iso(event.date_of_birth), "contact_set_at": "{}",
             "legacy_id": event.legacy_id, "status": "prospect",
             "intake_on": event.occurred_on.date(), "last_visit_on": None,
             "completed_visits": 0, "referral_source": event.referral_source,
@@ -78,8 +89,29 @@ class ClientDirectory(Projection):
             row.update(values)
 
     def _on_ContactUpdated(self, rows: Rows, event: Client.ContactUpdated) -> None:
-        self._set(rows, event, **{k: getattr(event, k) for k in ("name", "email", "phone")
-                                  if getattr(event, k) is not None})
+        row = rows.get(text_id(event.originator_id))
+        if row is None:
+            return
+        set_at = orjson.loads(row["contact_set_at"])
+        for field in ("name", "email", "phone"):
+            value = getattr(event, field)
+            if value is not None:
+                row[field] = value
+                set_at[field] = event.originator_version
+        row["contact_set_at"] = _dumps(set_at)
+
+    def _on_EntryCorrected(self, rows: Rows, event: Client.EntryCorrected) -> None:
+        """As `Client.apply_correction`: a field changes unless a later entry set it since."""
+        changed = [f for f in CONTACT if f in event.changes]
+        row = rows.get(text_id(event.originator_id)) if changed else None
+        if row is None:
+            return
+        set_at = orjson.loads(row["contact_set_at"])
+        for field in changed:
+            if event.corrected_version >= set_at.get(field, 1):
+                row[field] = event.changes[field]
+                set_at[field] = event.corrected_version
+        row["contact_set_at"] = _dumps(set_at)
 
     def _on_VisitCompleted(self, rows: Rows, event: Client.VisitCompleted) -> None:
         row = rows.get(text_id(event.originator_id))
@@ -102,9 +134,17 @@ class ClientDirectory(Projection):
         """What a rebuild would read once the key is gone: what was given reads as erased."""
         row = rows.get(text_id(event.originator_id))
         if row is not None:
-            row.update(status="erased", name=ERASED,
+            row.update(status="erased", name=ERASED, date_of_birth=None,
                        email=None if row["email"] is None else ERASED,
                        phone=None if row["phone"] is None else ERASED)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _dumps(set_at: dict[str, int]) -> str:
+    return orjson.dumps(set_at, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def find_clients(conn: Connection, status: str | None = None,

@@ -1,0 +1,77 @@
+"""SPEC §9's everyday mistakes as a user meets them: a fact in the future (T1), an impossible
+date, a double booking (V2), a second intake of the same person (D1), a program recommended
+by mistake, a visit done but left booked, a care report back to the referring doctor.
+Dates in the future are worked out from today, so the tests hold whatever day they run."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from tests.cli.helpers import Practice
+
+
+@pytest.fixture
+def p(sqlite_url: str) -> Practice:
+    cli = Practice(sqlite_url)
+    cli.ok("init")
+    return cli
+
+
+def ahead(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def client_of(p: Practice, name: str = "Ann Lee", *extra: str) -> str:
+    return p.new("client", "intake", "--name", name, "--on", "2026-01-05", *extra)
+
+
+# -- T1 --------------------------------------------------------------------------------------
+
+def test_t1_an_action_dated_after_now_is_refused(p: Practice) -> None:
+    tomorrow = ahead(2)  # (two days: tomorrow somewhere on Earth is still today in UTC)
+    p.refused("T1", "client", "intake", "--name", "Fay", "--on", tomorrow)
+    ann = client_of(p)
+    run = p.refused("T1", "visit", "complete", ann, "--on", f"{tomorrow}T09:00")
+    assert "later than now" in run.stderr
+    p.refused("T1", "client", "recall", ann, "--channel", "sms", "--on", tomorrow)
+    p.new("visit", "complete", ann, "--on", date.today().isoformat())
+
+
+def test_t1_a_lapse_sweep_as_of_after_today_is_refused(p: Practice) -> None:
+    client_of(p)
+    run = p.refused("T1", "client", "lapse-sweep", "--as-of", ahead(2))
+    assert "after today" in run.stderr
+    assert p.ok("client", "lapse-sweep", "--as-of", date.today().isoformat()) != ""
+
+
+def test_a_booking_may_be_in_the_future_but_not_beyond_two_years(p: Practice) -> None:
+    ann = client_of(p)
+    visit = p.new("visit", "schedule", ann, "--at", f"{ahead(30)}T10:00")
+    p.new("visit", "reschedule", ann, "--visit", visit, "--at", f"{ahead(700)}T10:00")
+    run = p.fails(2, "visit", "reschedule", ann, "--visit", visit, "--at", f"{ahead(800)}T10")
+    assert "at:" in run.stderr and "more than 2 years ahead" in run.stderr
+    p.fails(2, "visit", "schedule", ann, "--at", "9999-12-31T10:00")
+
+
+@pytest.mark.parametrize("command", [
+    ("client", "intake", "--name", "Old", "--on", "1899-12-31"),
+    ("client", "intake", "--name", "Old", "--dob", "1850-01-01"),
+    ("client", "lapse-sweep", "--as-of", "0001-01-01"),
+    ("visit", "schedule", "{id}", "--at", "1800-01-01T10:00"),
+])
+def test_a_date_before_1900_is_invalid_input_naming_the_option(
+        p: Practice, command: tuple[str, ...]) -> None:
+    ann = client_of(p)
+    run = p.fails(2, *(part.format(id=ann) for part in command))
+    flag = next(part for part in command if part.startswith("--") and part != "--name")
+    assert f"'{flag}'" in run.stderr and "before 1900" in run.stderr
+
+
+def test_t1_holds_for_a_corrected_visit_date(p: Practice) -> None:
+    ann = client_of(p)
+    p.new("visit", "complete", ann, "--on", "2026-01-06T09:00")  # version 2
+    later = (datetime.now() + timedelta(days=2)).isoformat(timespec="minutes")
+    p.refused("T1", "client", "correct", ann, "--version", "2", "--set",
+              f"occurred_on={later}", "--reason", "wrong day")
