@@ -75,3 +75,17 @@ def test_t1_holds_for_a_corrected_visit_date(p: Practice) -> None:
     later = (datetime.now() + timedelta(days=2)).isoformat(timespec="minutes")
     p.refused("T1", "client", "correct", ann, "--version", "2", "--set",
               f"occurred_on={later}", "--reason", "wrong day")
+
+
+# -- care reports back to the referring provider -----------------------------------------
+
+def test_a_care_report_goes_back_on_an_inbound_referral(p: Practice) -> None:
+    ref = p.new("referral", "receive", "--source", "doctor", "--referrer", "Dr Jones",
+                "--prospect", "Bob Roe", "--on", "2026-01-04")
+    p.refused("R3", "referral", "report", ref, "--summary", "early", "--on", "2026-01-04")
+    client_of(p, "Bob Roe", "--referral", ref)
+    assert p.new("referral", "report", ref, "--summary", "improving",
+                 "--on", "2026-01-20") == ref
+    [dr] = p.json("report", "referrals", "--format", "json")["providers"]
+    assert dr == {"provider": "dr jones", "referred_in": 1, "referred_out": 0,
+                  "care_reports_sent": 1}

@@ -172,9 +172,11 @@ class Desk:
     def _refer_out(self, client: uuid.UUID, pick: int) -> None:
         self.ledger.make_referral(client, to=f"dr {pick}", reason="check", on=self.when())
 
-    def _care_report(self, client: uuid.UUID, _: int) -> None:
-        self.ledger.send_care_report(outbound_referral_id(client, 1), summary="s",
-                                     on=self.when())
+    def _care_report(self, client: uuid.UUID, pick: int) -> None:
+        """To the provider the client was referred out to, or back to who referred them."""
+        inbound = self.ledger.client(client).referral_id
+        referral = inbound if pick % 2 and inbound else outbound_referral_id(client, 1)
+        self.ledger.send_care_report(referral, summary="s", on=self.when())
 
     def _contact(self, client: uuid.UUID, pick: int) -> None:
         self.ledger.update_contact(client, name=f"renamed {pick}", email=f"c{pick}@example.org",
