@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from practice_es.domain.client import Client
+from practice_es.domain.duplicates import KnownClient, check_not_duplicate
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
 from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
@@ -358,10 +359,18 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
 
     def record_intake(
         self, *, on: datetime | None = None, client_id: UUID | None = None,
-        referral_id: UUID | None = None, **intake: Any,
+        referral_id: UUID | None = None, known: Iterable[KnownClient] = (),
+        allow_duplicate: bool = False, **intake: Any,
     ) -> UUID:
-        """Record a new client; naming a referral converts it in the same transaction (R1)."""
+        """Record a new client; naming a referral converts it in the same transaction (R1).
+        `known`: the clients on record who may be the same person: D1 refuses the intake,
+        unless `allow_duplicate` (kept on record: the user said it is another person)."""
         stamp = self.fact(on)
+        if allow_duplicate:
+            intake["duplicate_allowed"] = True
+        else:
+            check_not_duplicate(str(intake.get("name") or ""), intake.get("date_of_birth"),
+                                intake.get("email"), known)
         referral = self.referral(referral_id) if referral_id else None
         if referral is not None:
             # The intake counts for the referral's source unless it names its own.
@@ -487,14 +496,17 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
         program: UUID | None = None, measures: dict[str, float] | None = None,
         notes: str | None = None,
     ) -> UUID:
-        """Complete a booked visit (`visit_id`) or a walk-in; reactivates a lapsed client (C5)."""
+        """Complete a booked visit (`visit_id`, else the client's earliest open booking on
+        that day) or a walk-in; reactivates a lapsed client (C5)."""
         client = self.client(client_id)
+        stamp = self.fact(on)
+        visit_id = visit_id or client.booking_on(stamp.day)
         booked = visit_id is not None
         visit_id = visit_id or uuid4()
         if program is None and visit_id in client.scheduled:
             # C3 holds for the program the visit was booked for, too: it must still be active.
             program = client.scheduled[visit_id].program_id
-        client.complete_visit(self.fact(on), visit_id, self._program_for(program),
+        client.complete_visit(stamp, visit_id, self._program_for(program),
                               measures or {}, notes, booked)
         self.save(client)
         return visit_id

@@ -89,3 +89,29 @@ def test_a_care_report_goes_back_on_an_inbound_referral(p: Practice) -> None:
     [dr] = p.json("report", "referrals", "--format", "json")["providers"]
     assert dr == {"provider": "dr jones", "referred_in": 1, "referred_out": 0,
                   "care_reports_sent": 1}
+
+
+# -- V2, D1 and a visit done without its booking's id --------------------------------------
+
+def test_v2_the_same_client_is_not_booked_twice_at_one_time(p: Practice) -> None:
+    ann = client_of(p)
+    p.new("visit", "schedule", ann, "--at", "2026-01-09T10:00", "--on", "2026-01-05")
+    p.refused("V2", "visit", "schedule", ann, "--at", "2026-01-09T10:00", "--on", "2026-01-05")
+
+
+def test_d1_a_second_intake_of_the_same_person_is_refused_unless_allowed(p: Practice) -> None:
+    ann = client_of(p, "Ann Lee", "--dob", "1980-04-02", "--email", "ann@example.org")
+    run = p.refused("D1", "client", "intake", "--name", "ann lee", "--dob", "1980-04-02",
+                    "--on", "2026-01-06")
+    assert f"client {ann.replace('-', '')[:8]} has the same name and date of birth" in run.stderr
+    p.refused("D1", "client", "intake", "--name", "A. Lee", "--email", "ann@example.org",
+              "--on", "2026-01-06")
+    p.new("client", "intake", "--name", "Ann Lee", "--dob", "1980-04-02", "--on", "2026-01-06",
+          "--allow-duplicate")
+
+
+def test_a_visit_done_without_its_id_closes_the_booking_of_that_day(p: Practice) -> None:
+    ann = client_of(p)
+    booked = p.new("visit", "schedule", ann, "--at", "2026-01-12T10:00", "--on", "2026-01-05")
+    assert p.new("visit", "complete", ann, "--on", "2026-01-12T10:00") == booked
+    p.refused("V1", "visit", "cancel", ann, "--visit", booked, "--on", "2026-01-13")

@@ -341,7 +341,7 @@ CLEAR_FIELDS = frozenset({
     "visit_id", "at", "program_id", "as_of", "after_days", "last_visit_on", "recall_id",
     "channel", "lapsed_on", "corrected_version", "corrected_event", "entry_id", "client_id",
     "number", "phase", "visits", "per_week", "reevaluate_after", "expected_end", "outcome",
-    "source_kind", "provider", "cleared", "reason", "changes", "original",
+    "source_kind", "provider", "cleared", "reason", "changes", "original", "duplicate_allowed",
 })
 # Where `reason` is clear: a programme's decline/completion/discontinuation (reports group by
 # it; "discharge" and "new-program" are outcome codes) and an erasure (it says why, not what).

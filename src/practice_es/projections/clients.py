@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import orjson
 from sqlalchemy import Column, Connection, Date, Integer, String, Table
 
 from practice_es.domain.client import ERASED, Client
+from practice_es.domain.duplicates import KnownClient, same_person
 from practice_es.domain.events import DomainEvent
 from practice_es.projections.base import (
     Projection,
@@ -163,6 +165,20 @@ def find_clients(conn: Connection, status: str | None = None,
                 if any(wanted in (row[k] or "").lower()
                        for k in ("name", "email", "phone", "legacy_id"))]
     return sorted(rows, key=lambda row: (row["name"], row["client_id"]))
+
+
+def clients_like(conn: Connection, name: str, date_of_birth: date | None,
+                 email: str | None) -> list[KnownClient]:
+    """The clients not erased who may be the same person (D1 decides): same name and date
+    of birth, or same e-mail. Read in Python: the personal columns may be sealed (ADR 5)."""
+    from sqlalchemy import select
+
+    c = client_directory.c
+    query = select(c.client_id, c.name, c.date_of_birth, c.email).where(c.status != "erased")
+    found = (KnownClient(UUID(row.client_id), row.name,
+                         date.fromisoformat(row.date_of_birth) if row.date_of_birth else None,
+                         row.email) for row in conn.execute(query.order_by(c.client_id)))
+    return [known for known in found if same_person(known, name, date_of_birth, email)]
 
 
 def lapse_candidates(conn: Connection, as_of: Any, after_days: int) -> list[str]:
