@@ -544,7 +544,7 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
     def accept_program(self, program_ident: UUID, *, on: datetime | None = None,
                        reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.accept(self.fact(on), self.programs_of(program.client_id))
+        program.accept(self.fact(on), self.programs_of(program.client_id), reason)
         self.save(program)
         return program.id
 
@@ -552,6 +552,13 @@ class PracticeLedger(Application):  # type: ignore[type-arg]
                         reason: str | None = None) -> UUID:
         program = self.program(program_ident)
         program.decline(self.fact(on), reason)
+        self.save(program)
+        return program.id
+
+    def withdraw_program(self, program_ident: UUID, *, reason: str,
+                         on: datetime | None = None) -> UUID:
+        program = self.program(program_ident)
+        program.withdraw(self.fact(on), reason)
         self.save(program)
         return program.id
 

@@ -115,3 +115,36 @@ def test_a_visit_done_without_its_id_closes_the_booking_of_that_day(p: Practice)
     booked = p.new("visit", "schedule", ann, "--at", "2026-01-12T10:00", "--on", "2026-01-05")
     assert p.new("visit", "complete", ann, "--on", "2026-01-12T10:00") == booked
     p.refused("V1", "visit", "cancel", ann, "--visit", booked, "--on", "2026-01-13")
+
+
+# -- programs: withdrawn by mistake, accepted for a reason -----------------------------------
+
+def test_a_recommendation_entered_twice_is_withdrawn_and_counts_in_no_rate(p: Practice) -> None:
+    ann = client_of(p)
+    p.new("client", "assess", ann, "--findings", "low back", "--measure", "odi=28",
+          "--on", "2026-01-05")
+    plan = ("--phase", "relief", "--visits", "4", "--per-week", "2", "--goal", "walk",
+            "--rationale", "acute", "--on", "2026-01-05")
+    first = p.new("program", "recommend", ann, *plan)
+    twice = p.new("program", "recommend", ann, *plan)
+    p.new("program", "accept", first, "--on", "2026-01-05")
+    p.fails(2, "program", "withdraw", twice, "--on", "2026-01-05")  # --reason is required
+    p.new("program", "withdraw", twice, "--reason", "entered twice", "--on", "2026-01-05")
+    p.refused("P4", "program", "withdraw", first, "--reason", "x", "--on", "2026-01-05")
+    kpis = p.json("report", "retention", "--format", "json")["kpis"]
+    assert kpis["program_acceptance_rate"] == 1.0
+    programs = p.json("report", "timeline", ann, "--as-of", "2026-01-06",
+                      "--format", "json")["programs"]
+    assert [(x["status"], x["measures"] != {}) for x in programs] == [
+        ("active", True), ("withdrawn", False)]
+
+
+def test_the_reason_for_accepting_a_program_is_kept_on_record(p: Practice) -> None:
+    ann = client_of(p)
+    p.new("client", "assess", ann, "--findings", "low back", "--on", "2026-01-05")
+    plan = p.new("program", "recommend", ann, "--phase", "relief", "--visits", "4",
+                 "--per-week", "2", "--goal", "walk", "--rationale", "acute",
+                 "--on", "2026-01-05")
+    p.new("program", "accept", plan, "--reason", "wants to run again", "--on", "2026-01-05")
+    entries = p.json("report", "timeline", ann, "--format", "json")["entries"]
+    assert "program accepted (wants to run again)" in [e["summary"] for e in entries]

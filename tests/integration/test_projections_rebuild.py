@@ -152,7 +152,11 @@ class Desk:
         if pick == 3:
             self.ledger.decline_program(program, on=self.when())
             return
-        self.ledger.accept_program(program, on=self.when())
+        if client in self.programs:  # a second one while the first is active: a mistake
+            self.ledger.withdraw_program(program, reason="entered twice", on=self.when())
+            return
+        self.ledger.accept_program(program, reason="wants it" if pick else None,
+                                   on=self.when())
         self.programs[client] = program
 
     def _reevaluate(self, client: uuid.UUID, pick: int) -> None:

@@ -322,6 +322,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     _CLIENT + "VisitCompleted": ("notes",),
     _CLIENT + "EntryCorrected": (*_CORRECTED, "reason"),
     _PROGRAM + "ProgramRecommended": ("goals", "rationale"),
+    _PROGRAM + "ProgramAccepted": ("reason",),  # the client's own motives
     _PROGRAM + "ProgramReevaluated": ("findings",),
     _REFERRAL + "ReferralReceived": ("prospect",),
     _REFERRAL + "ReferralMade": ("reason", "contraindications"),
