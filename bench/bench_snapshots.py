@@ -22,9 +22,10 @@ from pathlib import Path
 from uuid import UUID
 
 from bench.common import Figure, load_average, median, p99, print_table
-from practice_es.application import SNAPSHOT_EVERY, PracticeLedger
+from practice_es.application import PracticeLedger
 from practice_es.domain.client import Client
 from practice_es.infrastructure.settings import Settings
+from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY
 
 TOLERANCE = 1.25  # "as quick as a new client", allowing for this machine's noise
 

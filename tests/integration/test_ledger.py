@@ -14,18 +14,18 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Recording
 
-from practice_es.application import (
-    ARCHIVE_AFTER,
-    ARCHIVE_TOPIC,
-    SNAPSHOT_EVERY,
-    PracticeLedger,
-    archive_id,
-)
+from practice_es.application import PracticeLedger
 from practice_es.domain.client import Client
 from practice_es.domain.errors import InvalidInput, NotFound, RuleRefused
 from practice_es.domain.events import PracticeSnapshot
 from practice_es.domain.keys import program_id
 from practice_es.infrastructure.settings import Settings
+from practice_es.infrastructure.snapshots import (
+    ARCHIVE_AFTER,
+    ARCHIVE_TOPIC,
+    SNAPSHOT_EVERY,
+    archive_id,
+)
 from tests.conftest import count_events
 
 # The events SPEC §2 names (EntryCorrected and erasure belong to later issues).

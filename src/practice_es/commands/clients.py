@@ -184,9 +184,11 @@ def _more_client_commands() -> None:
     """Commands of the `client` group that live beside the features they belong to."""
     from practice_es.commands.audit import correct
     from practice_es.commands.erasure import erase
+    from practice_es.commands.retention import retention_sweep
 
     client.add_command(correct)  # `practice client correct` (audit, EntryCorrected)
     client.add_command(erase)  # `practice client erase` (ADR 9)
+    client.add_command(retention_sweep)  # `practice client retention-sweep` (SPEC §12)
 
 
 _more_client_commands()

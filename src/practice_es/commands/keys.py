@@ -33,3 +33,41 @@ def check(practice: PracticeContext) -> None:
     ledger = practice.ledger()
     say("the key opens this ledger" if ledger.keys.master else
         "this ledger is not encrypted at rest, and no key is set")
+
+
+@key.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_practice
+def rotate(practice: PracticeContext, as_json: bool) -> None:
+    """Change the master key: PRACTICE_CIPHER_KEY holds the old key, PRACTICE_NEW_CIPHER_KEY
+    the new one (make it with `practice key generate`).
+
+    Re-wraps the ledger key and every client's data key under the new key: no stored event
+    changes, so `audit verify --expect-head` still passes, and the old key opens nothing
+    afterwards. Stop other `practice` processes first. If it is interrupted, run it again
+    with both keys set: it finishes. Then set PRACTICE_CIPHER_KEY to the new key.
+    """
+    import os
+
+    from practice_es.application import PracticeLedger
+    from practice_es.commands.output import emit_result
+    from practice_es.domain.errors import InvalidInput
+    from practice_es.infrastructure.rotation import NEW_KEY_VARIABLE
+
+    new_key = os.environ.get(NEW_KEY_VARIABLE) or ""
+    if not new_key:
+        raise InvalidInput(NEW_KEY_VARIABLE, "is not set: put the new key in it "
+                                             "(`practice key generate` makes one)")
+    ledger = PracticeLedger(practice.settings, check_key=False)  # half way, the check is old
+    try:
+        done = ledger.rotate_master_key(new_key)
+    finally:
+        ledger.close()
+    if not done.clean:
+        say("another process was reading the ledger: the old wrapped keys leave the "
+            "database file at its next checkpoint")
+    say("already rotated; nothing was left to re-wrap" if done.finished_before and
+        not done.rewrapped else
+        f"re-wrapped {done.rewrapped} keys; set PRACTICE_CIPHER_KEY to the new key now")
+    emit_result({"rewrapped": done.rewrapped, "finished_before": done.finished_before},
+                as_json)

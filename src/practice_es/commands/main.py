@@ -91,6 +91,8 @@ COMMAND_GROUPS = {
     "migrate": "practice_es.commands.migrate:migrate",
     "key": "practice_es.commands.keys:key",
     "demo": "practice_es.commands.demo:demo",
+    "backup": "practice_es.commands.backup:backup",
+    "restore": "practice_es.commands.backup:restore",
 }
 
 

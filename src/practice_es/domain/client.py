@@ -249,7 +249,13 @@ class Client(PracticeAggregate):
         erased from now on (ADR 9). The reason says why, never what."""
 
         TOPIC: ClassVar[str] = _event("ClientErased")
+        class_version: ClassVar[int] = 2  # 2: the year of birth, kept outside the shredded key
         reason: str
+        birth_year: int | None = None  # not identifying alone: age bands still count them
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["birth_year"] = None  # erased before it was kept: unknown
 
         def apply(self, client: Client) -> None:
             # As a replay reads them once the key is gone: what was said reads as erased.
@@ -438,7 +444,9 @@ class Client(PracticeAggregate):
         """Record ClientErased (the application destroys the client's key first)."""
         if not reason.strip():
             raise InvalidInput("reason", "an erasure says why it is made (not what was erased)")
-        self._trigger(self.ClientErased, stamp, reason=reason.strip())
+        born = self.date_of_birth
+        self._trigger(self.ClientErased, stamp, reason=reason.strip(),
+                      birth_year=born.year if born else None)
 
     def _trigger(self, event_class: type[PracticeEvent], stamp: Stamp, **fields: Any) -> None:
         """E1: nothing more is recorded for an erased client."""

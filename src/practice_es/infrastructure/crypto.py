@@ -22,12 +22,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import PersistenceError
 
 from practice_es.domain.errors import InvalidInput, RuleRefused
 
 KEY_VARIABLE = "PRACTICE_CIPHER_KEY"
-_CHECK_PLAINTEXT = b"practice-es key check v1"
+CHECK_PLAINTEXT = b"practice-es key check v1"
+LEDGER_KEY_AAD = b"practice-es ledger key"
 _NONCE = 12
 
 
@@ -42,15 +44,16 @@ def erased_refusal(owner: UUID) -> RuleRefused:
     return RuleRefused("E1", f"{owner} is erased: nothing personal can be recorded for them")
 
 
-def parse_master_key(text: str) -> bytes:
-    """The raw bytes of a key printed by `practice key generate`, or WrongKey."""
+def parse_master_key(text: str, variable: str = KEY_VARIABLE) -> bytes:
+    """The raw bytes of a key printed by `practice key generate`, or InvalidInput naming
+    the variable that held it."""
     try:
         key = b64decode(text.strip().encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         key = b""
     if len(key) not in (16, 24, 32):
-        raise WrongKey("is not a key made by `practice key generate` "
-                       "(base64 of 16, 24 or 32 bytes)")
+        raise InvalidInput(variable, "is not a key made by `practice key generate` "
+                                     "(base64 of 16, 24 or 32 bytes)")
     return key
 
 
@@ -75,6 +78,15 @@ def _cipher(key: bytes) -> AESGCM:
     """One AESGCM per recent key: making one costs more than sealing a field with it, and
     an import seals the fields of one client after another. Emptied when keys are destroyed."""
     return AESGCM(key)
+
+
+class LedgerCipher(AESCipher):
+    """eventsourcing's AES-GCM over each stored payload, keyed by the ledger key once the key
+    store has read it (ADR 19): it starts on the master key, which is the ledger key of a
+    ledger made before ledger keys existed."""
+
+    def use(self, key: bytes) -> None:
+        self.key = key
 
 
 class CellCipher:
@@ -112,6 +124,10 @@ class KeyStore:
         prefix = f'"{schema}".' if schema else ""
         self.keys_table = f"{prefix}practice_data_keys"
         self.check_table = f"{prefix}practice_key_check"
+        self.ledger_table = f"{prefix}practice_ledger_key"
+        # The key of the stored payloads and the read models' cells, wrapped by the master
+        # key so a rotation re-wraps it and changes no event (ADR 19). None: not encrypted.
+        self.ledger_key: bytes | None = master
         self._cache: dict[UUID, bytes | None] = {}
         self._absent: set[UUID] = set()  # owners seen with no key (yet)
         self.cells = CellCipher(master) if master else None
@@ -119,20 +135,34 @@ class KeyStore:
     # -- SQL on either backend ------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, commit: bool) -> Iterator[Any]:
+    def transaction(self, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as cursor:
             yield cursor
 
-    def _sql(self, statement: str) -> str:
+    @contextmanager
+    def scrubbing_transaction(self) -> Iterator[Any]:
+        """A committed transaction that, on SQLite, overwrites the bytes it frees."""
+        with self.transaction(commit=True) as c:
+            if self.backend == "sqlite":
+                c.execute("PRAGMA secure_delete = ON")
+            yield c
+
+    def sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.backend == "postgres" else statement
 
-    def _create_tables(self) -> None:
+    def create_tables(self) -> None:
         blob = "bytea" if self.backend == "postgres" else "BLOB"
-        with self._transaction(commit=True) as c:
+        with self.transaction(commit=True) as c:
             c.execute(f"CREATE TABLE IF NOT EXISTS {self.keys_table} (owner_id TEXT PRIMARY KEY,"
                       f" data_key {blob}, erased_at TEXT)")
             c.execute(f"CREATE TABLE IF NOT EXISTS {self.check_table} (id INTEGER PRIMARY KEY "
                       f"CHECK (id = 1), protected INTEGER NOT NULL, verifier {blob})")
+            c.execute(self.ledger_table_ddl())
+
+    def ledger_table_ddl(self) -> str:
+        blob = "bytea" if self.backend == "postgres" else "BLOB"
+        return (f"CREATE TABLE IF NOT EXISTS {self.ledger_table} (id INTEGER PRIMARY KEY "
+                f"CHECK (id = 1), ledger_key {blob} NOT NULL)")
 
     # -- the master key ---------------------------------------------------------------------
 
@@ -141,14 +171,38 @@ class KeyStore:
         try:
             row = self._check_row()
         except PersistenceError:
-            self._create_tables()
+            self.create_tables()
             row = self._check_row()
         if row is None:
             row = self._write_check_row(has_events)
         self._verify(bool(row[0]), row[1])
+        if self.master is not None:
+            self.ledger_key = self.read_ledger_key(self.master) or self.master
+            self.cells = CellCipher(self.ledger_key)
+
+    def read_ledger_key(self, master: bytes) -> bytes | None:
+        """The ledger key, unwrapped by `master`; None for a ledger made before ledger keys
+        (its payloads are sealed by the master key itself). WrongKey if it does not open."""
+        wrapped = self.wrapped_ledger_key()
+        if wrapped is None:
+            return None
+        try:
+            return unseal(master, wrapped, LEDGER_KEY_AAD)
+        except InvalidTag:
+            raise WrongKey("cannot open the ledger key: not the ledger's key") from None
+
+    def wrapped_ledger_key(self) -> bytes | None:
+        """The ledger key as stored; None for a ledger from before ADR 19 (no such table)."""
+        try:
+            with self.transaction(commit=False) as c:
+                c.execute(f"SELECT ledger_key FROM {self.ledger_table} WHERE id = 1")
+                row = c.fetchone()
+        except PersistenceError:
+            return None
+        return None if row is None else bytes(row["ledger_key"])
 
     def _check_row(self) -> tuple[int, bytes | None] | None:
-        with self._transaction(commit=False) as c:
+        with self.transaction(commit=False) as c:
             c.execute(f"SELECT protected, verifier FROM {self.check_table} WHERE id = 1")
             row = c.fetchone()
         return None if row is None else (row["protected"], _bytes(row["verifier"]))
@@ -157,11 +211,16 @@ class KeyStore:
         if has_events:
             # A ledger from before the check existed: it says nothing we could verify.
             raise WrongKey("this ledger has no key check; it was made by an older version")
-        verifier = seal(self.master, _CHECK_PLAINTEXT, b"") if self.master else None
-        with self._transaction(commit=True) as c:
-            c.execute(self._sql(f"INSERT INTO {self.check_table} (id, protected, verifier) "
+        verifier = seal(self.master, CHECK_PLAINTEXT, b"") if self.master else None
+        with self.transaction(commit=True) as c:
+            c.execute(self.sql(f"INSERT INTO {self.check_table} (id, protected, verifier) "
                                 "VALUES (1, ?, ?) ON CONFLICT DO NOTHING"),
                       (1 if self.master else 0, verifier))
+            if self.master is not None:  # (in the same transaction: a racing process's wins)
+                wrapped = seal(self.master, AESGCM.generate_key(bit_length=256),
+                               LEDGER_KEY_AAD)
+                c.execute(self.sql(f"INSERT INTO {self.ledger_table} (id, ledger_key) "
+                                    "VALUES (1, ?) ON CONFLICT DO NOTHING"), (wrapped,))
         row = self._check_row()
         assert row is not None  # written just now, by us or by a process that raced us
         return row
@@ -201,8 +260,8 @@ class KeyStore:
         if not missing:
             return
         rows = [(str(o), self._wrap(o, AESGCM.generate_key(bit_length=256))) for o in missing]
-        with self._transaction(commit=True) as c:
-            c.executemany(self._sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
+        with self.transaction(commit=True) as c:
+            c.executemany(self.sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
                                     "VALUES (?, ?) ON CONFLICT DO NOTHING"), rows)
         # Read back (a key made at the same moment elsewhere wins), 500 a query.
         self.load_data_keys(missing)
@@ -215,8 +274,8 @@ class KeyStore:
         for start in range(0, len(missing), chunk):
             part = {str(owner): owner for owner in missing[start:start + chunk]}
             marks = ", ".join("?" * len(part))
-            with self._transaction(commit=False) as c:
-                c.execute(self._sql(f"SELECT owner_id, data_key FROM {self.keys_table} "
+            with self.transaction(commit=False) as c:
+                c.execute(self.sql(f"SELECT owner_id, data_key FROM {self.keys_table} "
                                     f"WHERE owner_id IN ({marks})"), list(part))
                 found = [(row["owner_id"], _bytes(row["data_key"])) for row in c.fetchall()]
             for text, stored in found:
@@ -224,31 +283,31 @@ class KeyStore:
                 self._cache[owner] = None if stored is None else self._unwrap(owner, stored)
 
     def _select(self, owner: UUID) -> Any:
-        with self._transaction(commit=False) as c:
-            c.execute(self._sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
+        with self.transaction(commit=False) as c:
+            c.execute(self.sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
                       (str(owner),))
             row = c.fetchone()
         return _MISSING if row is None else _bytes(row["data_key"])
 
     def _insert(self, owner: UUID) -> bytes | None:
         wrapped = self._wrap(owner, AESGCM.generate_key(bit_length=256))
-        with self._transaction(commit=True) as c:
+        with self.transaction(commit=True) as c:
             # Two processes may create the same owner's key at once: the first one wins and
             # both read back the winner's.
-            c.execute(self._sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
+            c.execute(self.sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
                                 "VALUES (?, ?) ON CONFLICT DO NOTHING"), (str(owner), wrapped))
-            c.execute(self._sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
+            c.execute(self.sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
                       (str(owner),))
             return _bytes(c.fetchone()["data_key"])
 
     def _wrap(self, owner: UUID, key: bytes) -> bytes:
-        return seal(self.master, key, _key_aad(owner)) if self.master else key
+        return seal(self.master, key, key_aad(owner)) if self.master else key
 
     def _unwrap(self, owner: UUID, stored: bytes) -> bytes:
         if self.master is None:
             return stored
         try:
-            return unseal(self.master, stored, _key_aad(owner))
+            return unseal(self.master, stored, key_aad(owner))
         except InvalidTag:
             raise WrongKey("cannot open the data keys: not the ledger's key") from None
 
@@ -256,20 +315,18 @@ class KeyStore:
         """Destroy the owners' data keys (crypto-shredding). Returns False if, on SQLite, the
         old bytes may still sit in the write-ahead log (another process was reading)."""
         now = datetime.now(UTC).isoformat()
-        with self._transaction(commit=True) as c:
-            if self.backend == "sqlite":
-                c.execute("PRAGMA secure_delete = ON")  # overwrite the freed bytes
+        with self.scrubbing_transaction() as c:
             for owner in owners:
-                c.execute(self._sql(
+                c.execute(self.sql(
                     f"INSERT INTO {self.keys_table} AS k (owner_id, data_key, erased_at) "
                     "VALUES (?, NULL, ?) ON CONFLICT (owner_id) DO UPDATE SET data_key = NULL, "
                     "erased_at = COALESCE(k.erased_at, excluded.erased_at)"), (str(owner), now))
         for owner in owners:
             self._cache[owner] = None
         _cipher.cache_clear()  # no destroyed key stays in this process
-        return self._checkpoint()
+        return self.checkpoint()
 
-    def _checkpoint(self) -> bool:
+    def checkpoint(self) -> bool:
         """SQLite: copy the WAL into the file and truncate it, so the key's old page leaves it."""
         if self.backend != "sqlite":
             return True
@@ -298,7 +355,7 @@ def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _key_aad(owner: UUID) -> bytes:
+def key_aad(owner: UUID | str) -> bytes:
     return b"practice-es data key|" + str(owner).encode()
 
 
@@ -342,7 +399,8 @@ CLEAR_FIELDS = frozenset({
     "visit_id", "at", "program_id", "as_of", "after_days", "last_visit_on", "recall_id",
     "channel", "lapsed_on", "corrected_version", "corrected_event", "entry_id", "client_id",
     "number", "phase", "visits", "per_week", "reevaluate_after", "expected_end", "outcome",
-    "source_kind", "provider", "cleared", "reason", "changes", "original", "duplicate_allowed",
+    "source_kind", "provider", "cleared", "reason", "changes", "original", "birth_year",
+    "duplicate_allowed",
 })
 # Where `reason` is clear: a programme's decline/completion/discontinuation (reports group by
 # it; "discharge" and "new-program" are outcome codes) and an erasure (it says why, not what).

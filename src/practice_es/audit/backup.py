@@ -1,0 +1,90 @@
+"""`practice backup` and `practice restore` (SPEC §12, ADR 20): a copy counts only once its
+hash chain verifies. A backup is published only then; a restore replaces a ledger only with a
+copy that verifies, and a ledger that holds events only when told to (`force`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from practice_es.application import PracticeLedger
+from practice_es.audit.api import verify_ledger
+from practice_es.audit.verify import Verification
+from practice_es.domain.errors import InvalidInput, PracticeError
+from practice_es.infrastructure import backup as files
+from practice_es.infrastructure.settings import Settings
+from practice_es.infrastructure.store import prepare_sqlite_file
+
+
+class CopyRefused(PracticeError):
+    """The copy does not verify, or restoring it would replace recorded events (exit 1)."""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A verified copy: where, how many events, and its chain head."""
+
+    path: Path
+    events: int
+    head: str
+
+
+def back_up(ledger: PracticeLedger, target: Path) -> Copy:
+    """Copy the ledger to `target` while others keep recording, verify the copy, publish it."""
+    target = files.checked_target(target)
+    source = ledger.location.path
+    if source is not None and target.exists() and target.samefile(source):
+        raise InvalidInput("FILE", "is the ledger itself: name another file")
+    with files.temporary_beside(target) as temporary:
+        if source is not None:
+            files.sqlite_copy(source, temporary)
+        else:
+            from practice_es.audit.backup_postgres import dump_postgres
+
+            dump_postgres(ledger, temporary)
+        verified = _verified(temporary, "the copy just made")
+        files.publish(temporary, target)
+    return Copy(target, verified.events, verified.head)
+
+
+def restore(settings: Settings, backup: Path, force: bool) -> Copy:
+    """Replace the ledger of `settings` with the copy in `backup`, once it verifies."""
+    from practice_es.infrastructure.store import parse_store_url
+
+    if not backup.is_file():
+        raise InvalidInput("FILE", f"{backup} is not a file")
+    location = parse_store_url(settings.db_url)
+    if location.path is None:
+        from practice_es.audit.backup_postgres import restore_postgres
+
+        verified = _verified(backup, str(backup))
+        restore_postgres(settings, backup, force)
+        return Copy(backup, verified.events, verified.head)
+    target = location.path
+    if target.exists() and target.samefile(backup):
+        raise InvalidInput("FILE", "is the ledger itself")
+    with files.temporary_beside(target) as copy:
+        files.sqlite_copy(backup, copy)  # verified as it will be restored, byte for byte
+        verified = _verified(copy, str(backup))
+        if files.holds_events(target) and not force:
+            raise CopyRefused(f"the ledger at {target} holds events: `practice restore "
+                              "--force` replaces them with the copy")
+        prepare_sqlite_file(target)
+        files.sqlite_copy(copy, target)  # into the live file: one transaction for its readers
+    return Copy(backup, verified.events, verified.head)
+
+
+def _verified(path: Path, what: str) -> Verification:
+    """The copy's chain, recomputed (no key needed), or CopyRefused."""
+    if not files.has_practice_tables(path):
+        raise InvalidInput("FILE", f"{what} is not a practice ledger file")
+    ledger = PracticeLedger(Settings(db_url=f"sqlite:///{path}", actor="backup"),
+                            check_key=False)
+    try:
+        verification = verify_ledger(ledger)
+    finally:
+        ledger.close()
+    if not verification.ok:
+        raise CopyRefused(f"{what} does not verify: its log was altered at "
+                          f"{verification.failure}")
+    return verification

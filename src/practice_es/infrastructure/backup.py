@@ -1,0 +1,92 @@
+"""Copies of a ledger as files (ADR 20): always an SQLite ledger file, made with SQLite's
+online backup API (or, from PostgreSQL, `backup_postgres`), written to a temporary file
+beside the target, readable by its owner only, and published by an atomic rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+from practice_es.domain.errors import InvalidInput
+
+# Tables every practice ledger file holds, whatever wrote it.
+PRACTICE_TABLES = ("stored_events", "stored_events_chain", "practice_key_check")
+LOCK_TIMEOUT = 30.0  # seconds a copy waits for a writer's lock, as the ledger's own connections
+
+
+def checked_target(target: Path, field: str = "FILE") -> Path:
+    """The file a copy may be written to: not a link, not a folder, in a folder that is."""
+    if target.is_symlink():
+        raise InvalidInput(field, f"{target} is a symbolic link: name the file itself")
+    if target.exists() and not target.is_file():
+        raise InvalidInput(field, f"{target} is not a regular file")
+    if not target.parent.is_dir():
+        raise InvalidInput(field, f"the folder {target.parent} does not exist")
+    return target
+
+
+@contextlib.contextmanager
+def temporary_beside(target: Path) -> Iterator[Path]:
+    """A new file beside `target`, owner-only (mkstemp: O_EXCL, mode 0600, never a link
+    followed), removed with its SQLite companions unless it was renamed away."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"),
+                         Path(f"{path}-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+def sqlite_copy(source: Path, destination: Path) -> None:
+    """A consistent copy of an SQLite database while others write to it (the online backup
+    API: one read transaction over the whole file, write-ahead log included)."""
+    try:
+        with closing(sqlite3.connect(source, timeout=LOCK_TIMEOUT)) as src, \
+                closing(sqlite3.connect(destination, timeout=LOCK_TIMEOUT)) as dst:
+            src.backup(dst)
+    except sqlite3.DatabaseError as error:
+        raise InvalidInput("FILE", f"{source} cannot be copied as a ledger ({error})") from None
+
+
+def has_practice_tables(path: Path) -> bool:
+    """Whether an SQLite file holds a practice ledger's tables (else it is no ledger)."""
+    try:
+        with closing(sqlite3.connect(_read_only(path), uri=True)) as conn:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        return False
+    return all(table in names for table in PRACTICE_TABLES)
+
+
+def holds_events(path: Path) -> bool:
+    """Whether an SQLite ledger file exists and holds at least one event."""
+    if not path.exists() or not has_practice_tables(path):
+        return False
+    with closing(sqlite3.connect(_read_only(path), uri=True)) as conn:
+        return conn.execute("SELECT 1 FROM stored_events LIMIT 1").fetchone() is not None
+
+
+def publish(temporary: Path, target: Path) -> None:
+    """Make the finished copy the target, at once: synced, then renamed over it."""
+    with open(temporary, "rb") as copy:
+        os.fsync(copy.fileno())
+    os.replace(temporary, target)  # a link at `target` is replaced, never followed
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _read_only(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
