@@ -9,12 +9,23 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[web,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	rm -rf demo && mkdir -p demo
 	$(BIN)/practice --db sqlite:///demo/practice.db demo --charts demo
+	@echo
+	@echo "The front desk on the demo ledger (passwords shown this once):"
+	@for who in owner:owner desk:front-desk doctor:practitioner; do \
+	  name=$${who%%:*}; role=$${who#*:}; \
+	  pw=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	  echo "$$pw" | $(BIN)/practice --db sqlite:///demo/practice.db user add $$name \
+	    --role $$role --password-stdin >/dev/null 2>&1 || exit 1; \
+	  echo "  sign in as $$name ($$role) with password $$pw"; \
+	done
+	@echo "  start it: $(BIN)/practice --db sqlite:///demo/practice.db serve"
+	@echo "  then open http://127.0.0.1:8000/ (the demo's last day: http://127.0.0.1:8000/?day=2026-11-27)"
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from bench import bench_cli, bench_postgres, bench_snapshots
+from bench import bench_cli, bench_postgres, bench_snapshots, bench_web
 from bench.bench_import import event_shapes, raw_insert_seconds, write_generic_export
 from bench.bench_rebuild import (
     MILLION,
@@ -48,7 +48,7 @@ from bench.common import (
     write_results,
 )
 
-PARTS = ("import", "rebuild", "audit", "cli", "snapshots", "postgres")
+PARTS = ("import", "rebuild", "audit", "cli", "snapshots", "web", "postgres")
 IMPORT_RATIO_TARGET = 3
 AUDIT_TARGET_MS = 20
 
@@ -62,11 +62,12 @@ class Scale:
     audit_repeats: int
     cli_repeats: int
     visits: int
+    web_repeats: int
 
 
 SCALES = {
-    "full": Scale(50_000, 1_000_000, 170, 1, 200, 11, 1000),
-    "quick": Scale(5_000, 100_000, 17, 2, 100, 5, 1000),
+    "full": Scale(50_000, 1_000_000, 170, 1, 200, 11, 1000, 21),
+    "quick": Scale(5_000, 100_000, 17, 2, 100, 5, 1000, 21),
 }
 
 
@@ -210,6 +211,10 @@ class Suite:
         if "snapshots" in self.parts:
             self.step("snapshots")
             self.figures += bench_snapshots.run(self.scale.visits)
+        if "web" in self.parts:
+            self.step("web pages")
+            self.figures += bench_web.run(self.url(0), self.scale.web_repeats,
+                                          f"{self.scale.appointments:,} appointments")
 
     def cli_figures(self) -> list[Figure]:
         """On the imported ledger when its read models are whole (an action catches them up:

@@ -7,7 +7,9 @@ the domain, so imports can derive them and tests can fix them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -37,7 +39,10 @@ from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
+SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
 RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
+# Who records, when it is not the settings' actor: the signed-in user of a web request.
+_ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
 
 
 class PracticeLedger(LedgerStore):
@@ -47,10 +52,22 @@ class PracticeLedger(LedgerStore):
     snapshot_class = PracticeSnapshot
 
     def __init__(self, settings: Settings | None = None, *, check_key: bool = True,
-                 clock: Clock | None = None) -> None:
+                 create: bool = True, clock: Clock | None = None) -> None:
         """`clock` tells the time (tests fix it); the default is the machine's."""
-        super().__init__(settings, check_key=check_key)
-        self.time = BusinessTime(self.settings.zone, self.settings.actor, clock)
+        super().__init__(settings, check_key=check_key, create=create)
+        self.time = BusinessTime(self.settings.zone, self._actor, clock)
+
+    @contextlib.contextmanager
+    def acting_as(self, actor: str) -> Iterator[None]:
+        """Record what is done inside as done by `actor` (one web request's signed-in user)."""
+        token = _ACTING.set(actor)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
+
+    def _actor(self) -> str:
+        return _ACTING.get() or self.settings.actor
 
     def stamp(self, on: datetime | None) -> Stamp:
         return self.time.stamp(on)
@@ -241,14 +258,21 @@ class PracticeLedger(LedgerStore):
             raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
         check_day_not_future("--as-of", as_of, self.time.now().date())
         stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
-        lapsed: list[Client] = []
-        for client_id in client_ids:
-            client = self.client(client_id)
-            if client.record_lapse(stamp, as_of, after_days):
-                lapsed.append(client)
-        for start in range(0, len(lapsed), 500):
-            self.save(*lapsed[start:start + 500])
-        return [client.id for client in lapsed]
+        attempts = 0
+        while True:
+            # One transaction: a sweep records every lapse or none. A conflict means a client
+            # changed meanwhile (a visit completed): read them all again and decide again.
+            lapsed = [client for client in map(self.client, client_ids)
+                      if client.record_lapse(stamp, as_of, after_days)]
+            try:
+                if lapsed:
+                    self.save(*lapsed)
+            except ConcurrentChange:
+                attempts += 1
+                if attempts == SWEEP_ATTEMPTS:
+                    raise
+                continue
+            return [client.id for client in lapsed]
 
     # -- visits --------------------------------------------------------------------------
 

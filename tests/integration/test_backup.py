@@ -17,7 +17,7 @@ from pathlib import Path
 from eventsourcing.cryptography import AESCipher
 
 from tests.cli.helpers import Practice
-from tests.integration.stored_bytes import events_table, execute
+from tests.integration.stored_bytes import events_table, execute, stored_bytes
 
 NAME = "Leocadia Fairweather-Tull"
 RECORDER = textwrap.dedent("""
@@ -145,3 +145,24 @@ def test_a_backup_is_never_written_through_a_link_nor_over_the_ledger(
     not_a_ledger = tmp_path / "notes.txt"
     not_a_ledger.write_text("hello")
     assert practice.fails(2, "restore", str(not_a_ledger)).exit_code == 2
+
+
+def test_restoring_over_a_ledger_never_brings_back_a_client_it_had_erased(
+        db_url: str, tmp_path: Path) -> None:
+    practice = Practice(db_url)
+    client = practice.new("client", "intake", "--name", NAME, "--on", "2026-03-01")
+    practice.new("client", "intake", "--name", "Bo", "--on", "2026-03-02")
+    backup = tmp_path / "backup.db"
+    head = practice.json("backup", str(backup), "--json")["head"]
+    practice.ok("client", "erase", client, "--reason", "client request")
+
+    restored = practice.json("restore", str(backup), "--force", "--json")
+
+    assert (restored["head"], restored["kept_erased"]) == (head, 1)
+    assert "[erased]" in practice.ok("client", "show", client)
+    names = {row["name"] for row in practice.json("client", "list", "--format", "json")}
+    assert NAME not in names and "Bo" in names
+    assert NAME.encode() not in stored_bytes(db_url)
+    practice.ok("client", "erase", client, "--reason", "client request")  # on record again
+    assert practice.json("client", "list", "--status", "erased", "--format", "json")[0][
+        "client_id"] == client

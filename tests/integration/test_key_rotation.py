@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidTag
 from eventsourcing.cryptography import AESCipher
 
 from practice_es.application import PracticeLedger
-from practice_es.infrastructure.crypto import LEDGER_KEY_AAD, key_aad, unseal
+from practice_es.infrastructure.crypto import LEDGER_KEY_AAD, WrongKey, key_aad, unseal
 from practice_es.infrastructure.rotation import rotate_master_key
 from practice_es.infrastructure.settings import Settings
 from tests.cli.helpers import Practice
@@ -139,3 +139,24 @@ def test_rotating_needs_both_keys_and_a_new_one(db_url: str, keys: tuple[str, st
     if "sqlite" in db_url:
         plain.ok("init")
         assert "not encrypted" in plain.run("key", "rotate").stderr
+
+
+def test_a_process_still_on_the_old_key_adds_no_key_after_the_rotation(
+        db_url: str, keys: tuple[str, str]) -> None:
+    """A process opened before the rotation (the web front desk left running) would wrap a
+    new client's key under the old key: it is refused instead, and records nothing."""
+    old, new = keys
+    practice = Practice(db_url, key=old, env={"PRACTICE_NEW_CIPHER_KEY": new})
+    a_ledger(practice)
+    stale = PracticeLedger(Settings(db_url=db_url, actor="t", cipher_key=old))
+    try:
+        practice.ok("key", "rotate")
+        events = Practice(db_url, key=new).events()
+        with pytest.raises(WrongKey, match="restart"):
+            stale.record_intake(name="Late Arrival")
+    finally:
+        stale.close()
+    rotated = Practice(db_url, key=new)
+    assert rotated.events() == events
+    rotated.new("client", "intake", "--name", "Next", "--on", "2026-03-05")
+    assert "Next" in rotated.ok("client", "list", "--format", "csv")

@@ -163,3 +163,18 @@ def test_a_payload_that_cannot_be_read_is_a_clear_error() -> None:
                          state=b"\x00not json")
     with pytest.raises(MapperDeserialisationError, match="cannot read the stored event"):
         mapper().to_domain_event(broken)
+
+
+def test_an_erasure_stored_before_birth_years_were_kept_reads_as_year_unknown() -> None:
+    """ClientErased v1 (before SPEC §12) kept no year of birth; v2 keeps it in clear."""
+    state = {"timestamp": "2025-03-01T10:00:00+00:00", "actor": "front-desk",
+             "occurred_on": "2025-03-01T09:55:00+00:00", "reason": "client request"}
+    stored = StoredEvent(originator_id=uuid4(), originator_version=9,
+                         topic=Client.ClientErased.TOPIC, state=mapper().encode_state(state))
+    event = mapper().to_domain_event(stored)
+    assert isinstance(event, Client.ClientErased)
+    assert (event.reason, event.birth_year) == ("client request", None)
+    client = replayed(intake(date_of_birth=day("1984-07-02")))
+    client.erase(stamp("2026-01-05"), "retention")
+    erased = client.collect_events()[-1]
+    assert orjson.loads(mapper().to_stored_event(erased).state)["birth_year"] == 1984

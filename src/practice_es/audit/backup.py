@@ -27,6 +27,7 @@ class Copy:
     path: Path
     events: int
     head: str
+    kept_erased: int = 0  # keys the replaced ledger had destroyed, destroyed in the copy too
 
 
 def back_up(ledger: PracticeLedger, target: Path) -> Copy:
@@ -58,8 +59,8 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         from practice_es.audit.backup_postgres import restore_postgres
 
         verified = _verified(backup, str(backup))
-        restore_postgres(settings, backup, force)
-        return Copy(backup, verified.events, verified.head)
+        kept = restore_postgres(settings, backup, force)
+        return Copy(backup, verified.events, verified.head, kept)
     target = location.path
     if target.exists() and target.samefile(backup):
         raise InvalidInput("FILE", "is the ledger itself")
@@ -69,9 +70,12 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         if files.holds_events(target) and not force:
             raise CopyRefused(f"the ledger at {target} holds events: `practice restore "
                               "--force` replaces them with the copy")
+        destroyed = files.destroyed_keys(target)
+        if destroyed:  # an erasure made since the backup is not undone by it
+            files.keep_destroyed(copy, destroyed)
         prepare_sqlite_file(target)
         files.sqlite_copy(copy, target)  # into the live file: one transaction for its readers
-    return Copy(backup, verified.events, verified.head)
+    return Copy(backup, verified.events, verified.head, len(destroyed))
 
 
 def _verified(path: Path, what: str) -> Verification:

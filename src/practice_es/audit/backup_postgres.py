@@ -22,6 +22,9 @@ from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import StoreLocation
 
 PAGE = 5000  # rows read and written at a time
+_DESTROY = ("INSERT INTO {} AS k (owner_id, data_key, erased_at) VALUES (?, NULL, ?) "
+            "ON CONFLICT (owner_id) DO UPDATE SET data_key = NULL, "
+            "erased_at = COALESCE(k.erased_at, excluded.erased_at)")
 # (PostgreSQL's table, the SQLite file's table, the columns both have, in order)
 KEY_TABLES = (("practice_data_keys", ("owner_id", "data_key", "erased_at")),
               ("practice_key_check", ("id", "protected", "verifier")),
@@ -63,9 +66,10 @@ def _dump_keys(source: psycopg.Connection[Any], copy: sqlite3.Connection, schema
                              [tuple(_plain(v) for v in row) for row in page])
 
 
-def restore_postgres(settings: Settings, backup: Path, force: bool) -> None:
+def restore_postgres(settings: Settings, backup: Path, force: bool) -> int:
     """Load a verified backup file into the practice's schema, in one transaction; the read
-    models are reset to rebuild."""
+    models are reset to rebuild. The keys the replaced ledger had destroyed stay destroyed:
+    returns how many."""
     from practice_es.audit.backup import CopyRefused
 
     target = PracticeLedger(settings, check_key=False)  # makes the tables, opens no key
@@ -82,8 +86,14 @@ def restore_postgres(settings: Settings, backup: Path, force: bool) -> None:
     with _connect(location) as conn, conn.transaction(), \
             closing(sqlite3.connect(backup)) as copy:
         conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(_name(schema, events)))
+        destroyed = conn.execute(sql.SQL("SELECT owner_id, erased_at FROM {} WHERE data_key "
+                                         "IS NULL").format(_name(schema, "practice_data_keys"))
+                                 ).fetchall()
         _empty(conn, schema, events)
         _load(conn, copy, schema, events)
+        conn.cursor().executemany(sql.SQL(_DESTROY.replace("?", "%s")).format(
+            _name(schema, "practice_data_keys")), destroyed)
+    return len(destroyed)
 
 
 def _load(conn: psycopg.Connection[Any], copy: sqlite3.Connection, schema: str,

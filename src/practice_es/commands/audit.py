@@ -58,7 +58,8 @@ def verify(practice: PracticeContext, expect_head: str | None, as_json: bool) ->
     from practice_es.application import PracticeLedger
     from practice_es.audit.api import verify_ledger
 
-    ledger = PracticeLedger(practice.settings, check_key=False)  # an auditor needs no key
+    # An auditor needs no key.
+    ledger = PracticeLedger(practice.settings, check_key=False, create=False)
     try:
         result = verify_ledger(ledger, expect_head)
     finally:

@@ -54,7 +54,12 @@ def restore(practice: PracticeContext, file: Path, force: bool, as_json: bool) -
     except CopyRefused as error:
         _refuse(error)
     say(f"restored {copy.events} events from {file}; their chain verifies")
-    emit_result({"head": copy.head, "events": copy.events, "file": str(file)}, as_json)
+    if copy.kept_erased:
+        say(f"{copy.kept_erased} key(s) the replaced ledger had destroyed stay destroyed: "
+            "those clients read as [erased]; `practice client erase` records it for any the "
+            "restored log does not show as erased")
+    emit_result({"head": copy.head, "events": copy.events, "file": str(file),
+                 "kept_erased": copy.kept_erased}, as_json)
 
 
 def _refuse(error: Exception) -> None:

@@ -29,7 +29,7 @@ def demo(practice: PracticeContext, clients: int, seed: int, charts: str | None)
     from practice_es.reports.timeline import timeline_report
     from practice_es.reports.worklists import worklists_report
 
-    ledger, runner = practice.ledger(), practice.runner()
+    ledger, runner = practice.ledger(create=True), practice.runner()
     if ledger.recorder.max_notification_id():
         raise InvalidInput("db", "the demo records into an empty ledger; this one has events")
     summary = record_demo(ledger, runner, clients=clients, seed=seed)

@@ -48,8 +48,9 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--by", type=click.Choice(("month", "quarter")), default="month",
-              show_default=True, help="Cohort period.")
+@click.option("--by", type=click.Choice(("month", "quarter", "age-band")), default="month",
+              show_default=True, help="Cohort period, or the age band at the first visit "
+                                      "(followed month by month; erased clients included).")
 @click.option("--view", type=click.Choice(("cohorts", "kpis", "dropoff")), default=None,
               help="One part only (CSV shows the cohorts unless told).")
 @click.option("--chart", type=click.Path(dir_okay=False), help="Write a heatmap (.png/.svg).")
@@ -59,13 +60,15 @@ def retention(practice: PracticeContext, by: str, view: str | None, chart: str |
               known_at: datetime | None) -> None:
     """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
     from practice_es.reports import charts, render
+    from practice_es.reports.age_bands import age_band_report
     from practice_es.reports.retention import retention_report
     from practice_es.reports.window import Window
 
     window = Window(start, end)
     if chart:
         charts.check_chart_path(chart)
-    data = _build(practice, known_at, lambda conn: retention_report(conn, by, window))
+    data = _build(practice, known_at, lambda conn: age_band_report(conn, window)
+                  if by == "age-band" else retention_report(conn, by, window))
     if chart:
         charts.cohort_heatmap(data, chart)
     render.emit_retention(data, fmt, view)

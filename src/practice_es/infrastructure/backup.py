@@ -90,3 +90,34 @@ def publish(temporary: Path, target: Path) -> None:
 
 def _read_only(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro"
+
+
+# A destroyed key stays destroyed (ADR 9): the same upsert as KeyStore.destroy.
+_DESTROY = ("INSERT INTO practice_data_keys AS k (owner_id, data_key, erased_at) "
+            "VALUES (?, NULL, ?) ON CONFLICT (owner_id) DO UPDATE SET data_key = NULL, "
+            "erased_at = COALESCE(k.erased_at, excluded.erased_at)")
+
+
+def destroyed_keys(path: Path) -> list[tuple[str, str]]:
+    """(owner id, erased at) of every data key an SQLite ledger file has destroyed."""
+    if not path.exists() or not has_practice_tables(path):
+        return []
+    with closing(sqlite3.connect(_read_only(path), uri=True)) as conn:
+        try:
+            return list(conn.execute("SELECT owner_id, erased_at FROM practice_data_keys "
+                                     "WHERE data_key IS NULL"))
+        except sqlite3.OperationalError:
+            return []  # no key table: nothing was ever erased
+
+
+def keep_destroyed(path: Path, destroyed: list[tuple[str, str]]) -> None:
+    """Destroy these keys in the ledger file too, and drop its read models (they hold what
+    the keys opened; they are rebuilt from the log), leaving no freed byte behind."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA secure_delete = ON")
+        with conn:
+            conn.executemany(_DESTROY, destroyed)
+            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                         "'table' AND name LIKE 'rm\\_%' ESCAPE '\\'").fetchall():
+                conn.execute(f'DROP TABLE "{table}"')
+        conn.execute("VACUUM")

@@ -15,7 +15,10 @@ Clock = Callable[[], datetime]
 
 
 class BusinessTime:
-    def __init__(self, zone: ZoneInfo, actor: str, clock: Clock | None = None) -> None:
+    """`actor` says who is recording (it may change per web request)."""
+
+    def __init__(self, zone: ZoneInfo, actor: Callable[[], str],
+                 clock: Clock | None = None) -> None:
         self.zone = zone
         self.actor = actor
         self.clock: Clock = clock or partial(datetime.now, zone)
@@ -28,7 +31,7 @@ class BusinessTime:
         when = on or self.now()
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.zone)
-        return Stamp(on=when.astimezone(self.zone), actor=self.actor)
+        return Stamp(on=when.astimezone(self.zone), actor=self.actor())
 
     def fact(self, on: datetime | None) -> Stamp:
         """The stamp of a fact happening at `on` (now, if not given): T1, never later."""

@@ -263,6 +263,7 @@ class KeyStore:
         with self.transaction(commit=True) as c:
             c.executemany(self.sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
                                     "VALUES (?, ?) ON CONFLICT DO NOTHING"), rows)
+            self._still_the_key(c)
         # Read back (a key made at the same moment elsewhere wins), 500 a query.
         self.load_data_keys(missing)
 
@@ -296,9 +297,26 @@ class KeyStore:
             # both read back the winner's.
             c.execute(self.sql(f"INSERT INTO {self.keys_table} (owner_id, data_key) "
                                 "VALUES (?, ?) ON CONFLICT DO NOTHING"), (str(owner), wrapped))
+            self._still_the_key(c)
             c.execute(self.sql(f"SELECT data_key FROM {self.keys_table} WHERE owner_id = ?"),
                       (str(owner),))
             return _bytes(c.fetchone()["data_key"])
+
+    def _still_the_key(self, c: Any) -> None:
+        """After wrapping a new key, inside its transaction: refuse it if the master key was
+        rotated since this process opened the ledger (ADR 19), else the rotation would miss
+        it. The write just made holds SQLite's lock; PostgreSQL's row lock holds the ledger
+        key's row until the commit, so a rotation's first step waits for it."""
+        if self.master is None or self.ledger_key is self.master:
+            return  # not encrypted, or a ledger from before ledger keys: never rotated
+        lock = " FOR SHARE" if self.backend == "postgres" else ""
+        c.execute(f"SELECT ledger_key FROM {self.ledger_table} WHERE id = 1{lock}")
+        row = c.fetchone()
+        try:
+            unseal(self.master, bytes(row["ledger_key"]), LEDGER_KEY_AAD)
+        except InvalidTag:
+            raise WrongKey("the ledger's master key was changed (`practice key rotate`) since "
+                           "this process started: restart it with the new key") from None
 
     def _wrap(self, owner: UUID, key: bytes) -> bytes:
         return seal(self.master, key, key_aad(owner)) if self.master else key

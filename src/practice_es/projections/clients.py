@@ -47,6 +47,8 @@ client_directory = Table(
     # The version of the client's entry that set each contact field (a correction of an
     # older entry than that one does not change it).
     Column("contact_set_at", String, nullable=False),
+    # Not identifying alone, so kept in clear and through erasure: age bands (SPEC §12).
+    Column("birth_year", Integer),
 )
 # The corrected fields the directory keeps (a correction's field name -> its column).
 CONTACT = ("name", "date_of_birth", "email", "phone")
@@ -54,7 +56,8 @@ CONTACT = ("name", "date_of_birth", "email", "phone")
 
 class ClientDirectory(Projection):
     name = "clients"
-    version = 3  # 2: personal columns sealed at rest; ClientErased; 3: corrections, birth
+    version = 4  # 2: personal columns sealed at rest; ClientErased; 3: birth_year;
+    # 4: corrections of name, birth, e-mail and phone; the date of birth
     tables = (client_directory,)
     weight = 0.6
     topics = tuple(
@@ -83,6 +86,7 @@ class ClientDirectory(Projection):
             "intake_on": event.occurred_on.date(), "last_visit_on": None,
             "completed_visits": 0, "referral_source": event.referral_source,
             "referrer": event.referrer,
+            "birth_year": event.date_of_birth.year if event.date_of_birth else None,
         })
 
     def _set(self, rows: Rows, event: DomainEvent, **values: Any) -> None:
@@ -113,6 +117,9 @@ class ClientDirectory(Projection):
             if event.corrected_version >= set_at.get(field, 1):
                 row[field] = event.changes[field]
                 set_at[field] = event.corrected_version
+        if "date_of_birth" in changed and set_at.get("date_of_birth") == event.corrected_version:
+            born = row["date_of_birth"]
+            row["birth_year"] = date.fromisoformat(born).year if born else None
         row["contact_set_at"] = _dumps(set_at)
 
     def _on_VisitCompleted(self, rows: Rows, event: Client.VisitCompleted) -> None:
@@ -132,11 +139,13 @@ class ClientDirectory(Projection):
     def _on_Reactivated(self, rows: Rows, event: DomainEvent) -> None:
         self._set(rows, event, status="active")
 
-    def _on_ClientErased(self, rows: Rows, event: DomainEvent) -> None:
-        """What a rebuild would read once the key is gone: what was given reads as erased."""
+    def _on_ClientErased(self, rows: Rows, event: Client.ClientErased) -> None:
+        """What a rebuild would read once the key is gone: what was given reads as erased,
+        and the year of birth is the one the erasure kept."""
         row = rows.get(text_id(event.originator_id))
         if row is not None:
             row.update(status="erased", name=ERASED, date_of_birth=None,
+                       birth_year=event.birth_year,
                        email=None if row["email"] is None else ERASED,
                        phone=None if row["phone"] is None else ERASED)
 
@@ -183,12 +192,12 @@ def clients_like(conn: Connection, name: str, date_of_birth: date | None,
 
 def lapse_candidates(conn: Connection, as_of: Any, after_days: int) -> list[str]:
     """Clients who may have lapsed by `as_of` (the aggregate makes the final decision, C4)."""
-    from datetime import timedelta
-
     from sqlalchemy import func, select
 
+    from practice_es.domain.days import days_before
+
     c = client_directory.c
-    cutoff = as_of - timedelta(days=after_days)
+    cutoff = days_before(as_of, after_days)
     since = func.coalesce(c.last_visit_on, c.intake_on)
     query = select(c.client_id).where(c.status.in_(("prospect", "active")), since < cutoff)
     return [row.client_id for row in conn.execute(query.order_by(c.client_id))]

@@ -35,6 +35,7 @@ visits = Table(
     Column("status", String(10), nullable=False),  # scheduled completed cancelled missed
     Column("closed_on", DateTime),  # when it was completed, cancelled or missed
     Index("ix_rm_visits_status_closed", "status", "closed_on"),
+    Index("ix_rm_visits_at", "at"),  # the day sheet: a day's bookings by time
 )
 
 _EVENTS = ("VisitScheduled", "VisitRescheduled", "VisitCancelled", "VisitMissed",

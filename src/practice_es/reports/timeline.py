@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
+from practice_es.domain.days import start_of_next_day
 from practice_es.domain.errors import NotFound
 from practice_es.projections.clients import client_directory
 from practice_es.projections.programs import programs
@@ -24,7 +25,7 @@ def timeline_report(conn: Connection, client_id: str, as_of: date) -> dict[str, 
     c = client_directory.c
     if conn.execute(select(c.client_id).where(c.client_id == client_id)).first() is None:
         raise NotFound("client", client_id)
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     t = timeline.c
     query = (select(t.on_iso, t.event, t.summary, t.program_id, t.ref, t.measures)
              .where(t.client_id == client_id, t.happened_on < upper)
@@ -50,7 +51,7 @@ def _entry(row: Any) -> dict[str, Any]:
 def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
               ) -> list[dict[str, Any]]:
     p = programs.c
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     found = conn.execute(select(programs).where(p.client_id == client_id,
                                                 p.recommended_on < upper)
                          .order_by(p.number)).all()
@@ -58,7 +59,7 @@ def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
 
 
 def _program(conn: Connection, program: Any, as_of: date, rows: list[Any]) -> dict[str, Any]:
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     v = visits.c
     found = conn.execute(select(v.status, v.booked_on, v.at, v.closed_on).where(
         v.program_id == program.program_id)).all()
