@@ -115,3 +115,7 @@ def test_d1_the_same_person_again_is_refused_naming_the_client_short_id(
 def test_d1_a_namesake_or_a_shared_birthday_is_another_person(
         name: str, born: date | None, email: str | None) -> None:
     check_not_duplicate(name, born, email, [ANN])
+
+
+def test_the_booking_horizon_at_the_end_of_the_calendar_is_its_last_moment() -> None:
+    assert booking_horizon(at("9999-06-01T09:00")).year == 9999

@@ -43,10 +43,13 @@ def check_day_not_future(field: str, day: date, today: date) -> None:
 def booking_horizon(now: datetime) -> datetime:
     """The latest moment a visit may be booked for: two years from now (28 February for
     a 29 February)."""
+    year = now.year + BOOKING_HORIZON_YEARS
+    if year > datetime.max.year:
+        return datetime.max.replace(tzinfo=now.tzinfo)
     try:
-        return now.replace(year=now.year + BOOKING_HORIZON_YEARS)
+        return now.replace(year=year)
     except ValueError:
-        return now.replace(year=now.year + BOOKING_HORIZON_YEARS, day=28)
+        return now.replace(year=year, day=28)
 
 
 def check_booking(field: str, at: datetime, now: datetime) -> None:
