@@ -24,7 +24,8 @@ def backup(practice: PracticeContext, file: Path, as_json: bool) -> None:
     holds the practice's log, chain and keys (the read models are rebuilt on restore). Prints
     the copy's chain head: keep it elsewhere for `audit verify --expect-head`.
     """
-    from practice_es.audit.backup import CopyRefused, back_up
+    from practice_es.audit.backup import back_up
+    from practice_es.infrastructure.backup import CopyRefused
 
     try:
         copy = back_up(practice.ledger(), file)
@@ -46,8 +47,8 @@ def restore(practice: PracticeContext, file: Path, force: bool, as_json: bool) -
     unless --force is given. Stop other `practice` processes first. Prints the restored chain
     head; the read models catch up on the next command.
     """
-    from practice_es.audit.backup import CopyRefused
     from practice_es.audit.backup import restore as restore_copy
+    from practice_es.infrastructure.backup import CopyRefused
 
     try:
         copy = restore_copy(practice.settings, file, force)

@@ -9,14 +9,14 @@ import click
 
 from practice_es.commands.context import PracticeContext, action
 from practice_es.commands.output import say
-from practice_es.commands.params import ID
+from practice_es.commands.references import CLIENT
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 
 @click.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--reason", required=True,
               help="Why (e.g. 'client request'); stored in clear, so never what was erased.")
 @action

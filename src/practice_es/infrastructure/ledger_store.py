@@ -47,7 +47,10 @@ class StoreUnavailable(InvalidInput):
 def existing_ledger(location: StoreLocation, shown: str) -> StoreLocation:
     """The location of a ledger that exists (read-only if this process cannot write it)."""
     if not holds_ledger(location):
-        raise NoLedger(location.path if location.path is not None else shown)
+        path = location.path
+        if path is not None and not path.parent.is_dir():
+            raise NoLedger(path, f" (the folder {path.parent} does not exist)")
+        raise NoLedger(path if path is not None else shown)
     if location.path is not None and cannot_write(location.path):
         return opened_read_only(location)
     return location

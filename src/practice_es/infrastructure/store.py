@@ -93,8 +93,8 @@ def _postgres(url: str) -> StoreLocation:
 class NoLedger(InvalidInput):
     """A command other than those that create a ledger, on a database that holds none."""
 
-    def __init__(self, where: object) -> None:
-        super().__init__("db", f"no ledger at {where}: practice init creates one")
+    def __init__(self, where: object, why: str = "") -> None:
+        super().__init__("db", f"no ledger at {where}{why}: practice init creates one")
 
 
 def _read_only_uri(path: Path) -> str:

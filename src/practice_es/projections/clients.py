@@ -65,8 +65,9 @@ class ClientDirectory(Projection):
         for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
                       "Reactivated", "ClientErased", "EntryCorrected")
     )
-    opens = frozenset(getattr(Client, event).TOPIC
-                      for event in ("IntakeRecorded", "ContactUpdated", "EntryCorrected"))
+    reads_personal_of = frozenset(getattr(Client, event).TOPIC
+                                  for event in ("IntakeRecorded", "ContactUpdated",
+                                                "EntryCorrected"))
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(client_directory, "client_id")
