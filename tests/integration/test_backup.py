@@ -128,6 +128,11 @@ def test_an_encrypted_ledgers_copy_stays_encrypted(db_url: str, tmp_path: Path) 
     restored.ok("restore", str(backup))
     assert NAME in restored.ok("client", "show", client)
     assert Practice(restored.db_url).run("client", "show", client).exit_code == 2
+    other = Practice(f"sqlite:///{tmp_path / 'other.db'}", key=AESCipher.create_key(32))
+    assert "does not open with PRACTICE_CIPHER_KEY" in other.fails(
+        1, "restore", str(backup)).stderr
+    no_key = Practice(db_url)  # a backup needs no key: it copies stored bytes
+    assert no_key.json("backup", str(tmp_path / "b2.db"), "--json")["events"] == 1
 
 
 def test_a_backup_is_never_written_through_a_link_nor_over_the_ledger(

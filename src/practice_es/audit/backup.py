@@ -12,6 +12,7 @@ from practice_es.audit.api import verify_ledger
 from practice_es.audit.verify import Verification
 from practice_es.domain.errors import InvalidInput, PracticeError
 from practice_es.infrastructure import backup as files
+from practice_es.infrastructure.crypto import WrongKey
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import prepare_sqlite_file
 
@@ -59,6 +60,7 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         from practice_es.audit.backup_postgres import restore_postgres
 
         verified = _verified(backup, str(backup))
+        _opens_with_the_key(backup, settings, str(backup))
         kept = restore_postgres(settings, backup, force)
         return Copy(backup, verified.events, verified.head, kept)
     target = location.path
@@ -67,6 +69,7 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
     with files.temporary_beside(target) as copy:
         files.sqlite_copy(backup, copy)  # verified as it will be restored, byte for byte
         verified = _verified(copy, str(backup))
+        _opens_with_the_key(copy, settings, str(backup))
         if files.holds_events(target) and not force:
             raise CopyRefused(f"the ledger at {target} holds events: `practice restore "
                               "--force` replaces them with the copy")
@@ -76,6 +79,19 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         prepare_sqlite_file(target)
         files.sqlite_copy(copy, target)  # into the live file: one transaction for its readers
     return Copy(backup, verified.events, verified.head, len(destroyed))
+
+
+def _opens_with_the_key(path: Path, settings: Settings, what: str) -> None:
+    """With PRACTICE_CIPHER_KEY set, the copy must open with it: else the restored ledger
+    would refuse every command (a backup keeps the key it was made with)."""
+    if not settings.cipher_key:
+        return
+    try:
+        PracticeLedger(Settings(db_url=f"sqlite:///{path}", actor="backup",
+                                cipher_key=settings.cipher_key)).close()
+    except WrongKey as error:
+        raise CopyRefused(f"{what} does not open with PRACTICE_CIPHER_KEY ({error.message}): "
+                          "set the key it was made with") from None
 
 
 def _verified(path: Path, what: str) -> Verification:
