@@ -35,6 +35,7 @@ from practice_es.infrastructure.rotation import (
 from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
+SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
 RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
 # Who records, when it is not the settings' actor: the signed-in user of a web request.
 _ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
@@ -244,14 +245,21 @@ class PracticeLedger(LedgerStore):
         if after_days < 1:
             raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
         stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
-        lapsed: list[Client] = []
-        for client_id in client_ids:
-            client = self.client(client_id)
-            if client.record_lapse(stamp, as_of, after_days):
-                lapsed.append(client)
-        for start in range(0, len(lapsed), 500):
-            self.save(*lapsed[start:start + 500])
-        return [client.id for client in lapsed]
+        attempts = 0
+        while True:
+            # One transaction: a sweep records every lapse or none. A conflict means a client
+            # changed meanwhile (a visit completed): read them all again and decide again.
+            lapsed = [client for client in map(self.client, client_ids)
+                      if client.record_lapse(stamp, as_of, after_days)]
+            try:
+                if lapsed:
+                    self.save(*lapsed)
+            except ConcurrentChange:
+                attempts += 1
+                if attempts == SWEEP_ATTEMPTS:
+                    raise
+                continue
+            return [client.id for client in lapsed]
 
     # -- visits --------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ process (to see exactly what reaches a terminal), and counting the events stored
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,6 +16,10 @@ from click.testing import CliRunner, Result
 
 from practice_es.commands.main import cli
 from tests.conftest import count_events
+
+# Commands that make their ledger themselves (or need none); any other first command of a test
+# gets one made first, as `practice init` would (SPEC §9: other commands never create one).
+CREATORS = {"init", "demo", "migrate", "key", "restore", "--help", "--version"}
 
 BASE_ENV = {"PRACTICE_ACTOR": "front-desk", "PRACTICE_TZ": "UTC", "PRACTICE_DEBUG": None,
             "PRACTICE_CIPHER_KEY": None, "PRACTICE_CATCH_UP": "inline"}
@@ -35,8 +40,9 @@ class Practice:
     """The `practice` command bound to one ledger (its `--db`)."""
 
     def __init__(self, db_url: str, zone: str = "UTC", key: str | None = None,
-                 env: dict[str, str | None] | None = None) -> None:
+                 env: dict[str, str | None] | None = None, init: bool = True) -> None:
         self.db_url = db_url
+        self.init = init  # make the ledger (as `practice init`) before the first command
         self.zone = zone  # PRACTICE_TZ: the practice's local time
         self.key = key  # PRACTICE_CIPHER_KEY, for a ledger encrypted at rest
         self.env = env or {}  # any other setting (PRACTICE_CATCH_UP…)
@@ -44,6 +50,9 @@ class Practice:
     def run(self, *args: str) -> Run:
         env = {**BASE_ENV, "PRACTICE_DB": self.db_url, "PRACTICE_TZ": self.zone,
                "PRACTICE_CIPHER_KEY": self.key, **self.env}
+        if self.init and args and args[0] not in CREATORS:
+            ensure_ledger(self.db_url, self.key)
+            self.init = False
         result: Result = CliRunner().invoke(cli, list(args), env=env, prog_name="practice")
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception  # a bug of ours escaped the error boundary
@@ -84,8 +93,31 @@ class Practice:
         return run
 
 
+def accepted_program(p: Practice, client: str, on: str, visits: int = 4,
+                     per_week: float = 2) -> str:
+    """Recommend a relief program to the client (assessed already) and accept it."""
+    plan = p.new("program", "recommend", client, "--phase", "relief", "--visits", str(visits),
+                 "--per-week", f"{per_week:g}", "--goal", "sleep", "--rationale", "acute",
+                 "--on", on)
+    p.ok("program", "accept", plan[:8], "--on", on)
+    return plan
+
+
+def ensure_ledger(db_url: str, key: str | None = None) -> None:
+    """Make the ledger if there is none yet (what `practice init` does); a database that
+    cannot be reached is left for the command to report."""
+    from practice_es.application import PracticeLedger
+    from practice_es.domain.errors import InvalidInput
+    from practice_es.infrastructure.settings import Settings
+
+    with contextlib.suppress(InvalidInput):
+        PracticeLedger(Settings(db_url=db_url, actor="init", cipher_key=key)).close()
+
+
 def run_process(*args: str, db_url: str | None = None, timeout: float = 60) -> Run:
     """`python -m practice_es ARGS` in a new process, as from a shell."""
+    if db_url is not None and args and args[0] not in CREATORS:
+        ensure_ledger(db_url, os.environ.get("PRACTICE_CIPHER_KEY"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRACTICE_")}
     env.update({k: v for k, v in BASE_ENV.items() if v is not None})
     if db_url is not None:

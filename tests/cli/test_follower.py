@@ -28,7 +28,7 @@ from practice_es.infrastructure.settings import Settings
 from practice_es.projections import follow
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
-from tests.cli.helpers import Practice, Run
+from tests.cli.helpers import Practice, Run, ensure_ledger
 from tests.integration.test_crashes import check_resume_equals_rebuild
 
 PRACTICE = str(Path(sys.executable).with_name("practice"))
@@ -46,6 +46,7 @@ class Shell:
 
     def __init__(self, db_url: str, tmp_path: Path, pycache: Path) -> None:
         self.db_url = db_url
+        ensure_ledger(db_url)  # as `practice init` does: actions create none (SPEC §9)
         self.runtime = tmp_path / "run"
         self.runtime.mkdir(mode=0o700)
         self.env = {k: v for k, v in os.environ.items()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -26,6 +28,7 @@ def practice(db_url: str, *args: str, stdin: str = "") -> tuple[int, str, str]:
 
 
 def test_add_list_disable_and_set_a_password(db_url: str) -> None:
+    assert practice(db_url, "init")[0] == 0
     assert practice(db_url, "user", "add", "maria", "--role", "front-desk",
                     "--password-stdin", stdin="a long passphrase\n")[:2] == (0, "maria\n")
     practice(db_url, "user", "add", "dr-lee", "--role", "practitioner", "--password-stdin",
@@ -48,6 +51,7 @@ def test_add_list_disable_and_set_a_password(db_url: str) -> None:
 
 
 def test_the_password_is_kept_as_an_argon2_hash_only(sqlite_url: str) -> None:
+    practice(sqlite_url, "init")
     practice(sqlite_url, "user", "add", "maria", "--role", "owner", "--password-stdin",
              stdin="a long passphrase\n")
     path = parse_store_url(sqlite_url).path
@@ -65,6 +69,7 @@ def test_the_password_is_kept_as_an_argon2_hash_only(sqlite_url: str) -> None:
 ])
 def test_bad_input_is_exit_2_naming_the_field(sqlite_url: str, args: tuple[str, ...],
                                               stdin: str, words: str) -> None:
+    practice(sqlite_url, "init")
     flags = ["--password-stdin"] if args[0] != "disable" else []
     code, out, err = practice(sqlite_url, "user", *args, *flags, stdin=stdin)
     assert code == 2, (out, err)
@@ -72,8 +77,18 @@ def test_bad_input_is_exit_2_naming_the_field(sqlite_url: str, args: tuple[str, 
 
 
 def test_a_second_user_of_the_same_name_is_refused(sqlite_url: str) -> None:
+    practice(sqlite_url, "init")
     practice(sqlite_url, "user", "add", "maria", "--role", "owner", "--password-stdin",
              stdin="a long passphrase\n")
     code, _, err = practice(sqlite_url, "user", "add", "maria", "--role", "auditor",
                             "--password-stdin", stdin="a long passphrase\n")
     assert code == 2 and "already exists" in err
+
+
+def test_no_ledger_no_user_and_no_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    code, out, err = practice(url, "user", "add", "maria", "--role", "owner",
+                              "--password-stdin", stdin="a long passphrase\n")
+    assert code == 2 and "no ledger" in err and out == ""
+    assert not (tmp_path / "typo.db").exists()
+    assert practice(url, "serve")[0] == 2

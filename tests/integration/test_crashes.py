@@ -29,6 +29,7 @@ from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
+from tests.cli.helpers import ensure_ledger
 from tests.soak import quick_and_soak
 
 KILLS = quick_and_soak({"commands": 4, "rebuild": 3, "import": 2},
@@ -212,6 +213,7 @@ def test_an_import_killed_again_and_again_then_run_again_ends_as_a_clean_one(
     # outlived the import once it got faster, and then no kill landed at all.
     longest = 0.9 * clean_import.seconds
     landed = 0
+    ensure_ledger(db_url)  # `practice init` first: a kill may land before the import makes it
     for _ in range(kills["import"]):
         landed += kill_at_random(run_import(db_url, rejects), rng, None, longest=longest)
         check_chain(db_url)

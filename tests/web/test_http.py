@@ -186,3 +186,37 @@ def test_an_internal_error_logs_its_type_and_no_personal_text(
     assert answer.status_code == 500 and "ValueError" in answer.text
     assert "ValueError" in caplog.text and CLIENT_NAME not in caplog.text
     assert CLIENT_NAME not in answer.text
+
+
+@pytest.mark.parametrize(("path", "status", "words"), [
+    ("/clients/123", 404, "no such client"),
+    ("/clients/00000000-0000-0000-0000-000000000000", 404, "no such client"),
+    ("/audit/00000000-0000-0000-0000-000000000000", 404, "no such client"),
+    ("/?day=2026-13-01", 400, "day: not a date"),
+    ("/audit/{client}?as_of=yesterday", 400, "as_of: not a date and time"),
+    ("/reports/referrals?from=soon", 400, "from: not a date"),
+    ("/reports/retention?from=2026-05-01&to=2026-01-01", 400, "before"),
+])
+def test_odd_addresses_answer_what_is_wrong(web: TestClient, practice: Practice, path: str,
+                                            status: int, words: str) -> None:
+    sign_in(web, "owner")
+    answer = web.get(path.format(client=practice.client_id))
+    assert answer.status_code == status
+    assert words in answer.text
+
+
+def test_pages_draw_without_matplotlib() -> None:
+    """The pages' charts are SVG written by hand: answering every page loads no matplotlib
+    (a second of start-up the CLI pays only when asked for a chart file)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import practice_es.web.app, practice_es.web.pages\n"
+        "from practice_es.reports import retention, referrals, worklists, timeline, charts\n"
+        "from practice_es.audit import api\n"
+        "print(sorted(m for m in ('matplotlib', 'numpy') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import click
 
@@ -21,15 +22,31 @@ if TYPE_CHECKING:
 @dataclass
 class PracticeContext:
     settings: Settings
+    # What the command has committed so far, for the message if it then fails (exit 2).
+    recorded: str = "nothing more was recorded"
     _ledger: PracticeLedger | None = field(default=None, repr=False)
     _runner: ProjectionRunner | None = field(default=None, repr=False)
 
-    def ledger(self) -> PracticeLedger:
+    def ledger(self, create: bool = False) -> PracticeLedger:
+        """The ledger; only `init`, `demo`, `migrate import` and `group add` create one where
+        there is none (SPEC §9): a mistyped path is exit 2, and no file is made."""
         if self._ledger is None:
             from practice_es.application import PracticeLedger
 
-            self._ledger = PracticeLedger(self.settings)
+            self._ledger = PracticeLedger(self.settings, create=create)
         return self._ledger
+
+    def where(self) -> str:
+        """The ledger, for messages: its file, or its URL without a password."""
+        from practice_es.infrastructure.store import parse_store_url
+
+        try:
+            location = parse_store_url(self.settings.db_url)
+        except Exception:
+            return "the database"
+        if location.path is not None:
+            return str(location.path)
+        return location.url.split("@", 1)[-1]
 
     def runner(self) -> ProjectionRunner:
         if self._runner is None:
@@ -37,7 +54,15 @@ class PracticeContext:
             from practice_es.projections.runner import ProjectionRunner
 
             self._runner = ProjectionRunner(self.ledger(), all_projections())
+            if self._runner.read_only:
+                _say_read_only(self._runner)
         return self._runner
+
+    def resolve(self, kind: str, text: str) -> UUID:
+        """What a typed CLIENT, PROGRAM, VISIT or REFERRAL names (projections/references.py)."""
+        from practice_es.projections.references import resolve_reference
+
+        return resolve_reference(self.runner(), kind, text)
 
     def hand_off_catch_up(self) -> None:
         """After an action: the read models catch up in a detached follower (ADR 14), or
@@ -58,6 +83,17 @@ class PracticeContext:
 
 
 pass_practice = click.make_pass_decorator(PracticeContext)
+
+
+def _say_read_only(runner: ProjectionRunner) -> None:
+    try:
+        behind: int | None = runner.behind_by()
+    except Exception:  # no read models stored at all: the command says what it lacks
+        behind = None
+    state = ("are current" if behind == 0 else "could not be caught up" +
+             (f" ({behind} events behind the log)" if behind else ""))
+    say(f"note: the ledger at {runner.ledger.location.path} is read-only: its read models "
+        f"{state}; nothing can be recorded")
 
 
 def _hand_off(db_url: str) -> bool:

@@ -15,7 +15,7 @@ def init(practice: PracticeContext) -> None:
     from practice_es.infrastructure.store import create_postgres_schema, parse_store_url
 
     create_postgres_schema(parse_store_url(practice.settings.db_url))
-    ledger = practice.ledger()
+    ledger = practice.ledger(create=True)
     practice.runner().ensure()
     say(f"ledger ready ({ledger.location.backend})")
     click.echo(ledger._safe_url())

@@ -58,7 +58,8 @@ def rotate(practice: PracticeContext, as_json: bool) -> None:
     if not new_key:
         raise InvalidInput(NEW_KEY_VARIABLE, "is not set: put the new key in it "
                                              "(`practice key generate` makes one)")
-    ledger = PracticeLedger(practice.settings, check_key=False)  # half way, the check is old
+    # Half way, the check is old; a mistyped path makes no ledger.
+    ledger = PracticeLedger(practice.settings, check_key=False, create=False)
     try:
         done = ledger.rotate_master_key(new_key)
     finally:

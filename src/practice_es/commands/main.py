@@ -15,6 +15,7 @@ import click
 from practice_es.commands.context import PracticeContext
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, RuleRefused
 from practice_es.infrastructure.settings import Settings
+from practice_es.infrastructure.store import NoLedger
 
 EXIT_REFUSED, EXIT_INVALID, EXIT_CONFLICT, EXIT_INTERNAL = 1, 2, 3, 70
 
@@ -34,14 +35,22 @@ class PracticeFailure(click.ClickException):
         return self.message
 
 
-def translate(error: Exception) -> PracticeFailure | None:
-    """Map an error to what the user sees, or None if it is a bug of ours."""
+def translate(error: Exception, where: str = "the database",
+              recorded: str = "nothing more was recorded") -> PracticeFailure | None:
+    """Map an error to what the user sees, or None if it is a bug of ours. A failure of the
+    store or the disk names `where` and says what was `recorded` (what the command committed
+    before it failed)."""
+    import sqlite3
+
     from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
+    from psycopg import Error as PostgresError
     from pydantic import ValidationError
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(error, RuleRefused):
         return PracticeFailure(f"refused by rule {error}", EXIT_REFUSED)
+    if isinstance(error, NoLedger):
+        return PracticeFailure(error.message, EXIT_INVALID)
     if isinstance(error, InvalidInput):
         return PracticeFailure(f"invalid {error}", EXIT_INVALID)
     if isinstance(error, ConcurrentChange):
@@ -50,18 +59,32 @@ def translate(error: Exception) -> PracticeFailure | None:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "input"
         return PracticeFailure(f"invalid {field}: {first['msg']}", EXIT_INVALID)
-    if isinstance(error, PersistenceError | MapperDeserialisationError | DBAPIError):
-        return _store_failure(error)
+    if isinstance(error, PersistenceError | MapperDeserialisationError | DBAPIError
+                  | sqlite3.Error | PostgresError):
+        return _store_failure(error, where, recorded)
     if isinstance(error, OSError):
-        return PracticeFailure(f"cannot read or write: {error.strerror or error}", EXIT_INVALID)
+        return _os_failure(error, where, recorded)
     return None
 
 
-_DISK_FULL = ("disk is full", "no space left", "disk i/o error", "file too large")
+_DISK_FULL = ("disk is full", "no space left", "file too large", "quota")
+_IO = ("disk i/o error", "input/output error", "i/o error")
+_READ_ONLY = ("readonly", "read-only", "read only")
 _UNREACHABLE = ("connection", "could not connect", "timeout", "unable to open database")
 
 
-def _store_failure(error: Exception) -> PracticeFailure:
+def _os_failure(error: OSError, where: str, recorded: str) -> PracticeFailure:
+    """A file could not be read or written: which, and why, in the system's words."""
+    import errno
+
+    named = error.filename or where
+    why = error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        why += ": is the disk full?"
+    return PracticeFailure(f"cannot read or write {named}: {why}; {recorded}", EXIT_INVALID)
+
+
+def _store_failure(error: Exception, where: str, recorded: str) -> PracticeFailure:
     """The store failed: say how in one line of the driver's own words. Never the statement
     or its parameters (SQLAlchemy's message quotes both, so we take the driver's `orig`)."""
     cause = getattr(error, "orig", None) or error
@@ -69,12 +92,16 @@ def _store_failure(error: Exception) -> PracticeFailure:
     text = lines[0][:200] if lines else type(cause).__name__
     lowered = text.lower()
     if any(sign in lowered for sign in _DISK_FULL):
-        message = f"the database cannot be written ({text}): is the disk full?"
+        message = f"the ledger at {where} cannot be written ({text}): is the disk full?"
+    elif any(sign in lowered for sign in _IO):
+        message = f"the ledger at {where} cannot be read or written ({text}): a disk error"
+    elif any(sign in lowered for sign in _READ_ONLY):
+        message = f"the ledger at {where} is read-only ({text})"
     elif any(sign in lowered for sign in _UNREACHABLE):
-        message = f"cannot reach the database: {text}"
+        message = f"cannot reach the ledger at {where}: {text}"
     else:
-        message = f"the ledger cannot be used ({type(error).__name__}): {text}"
-    return PracticeFailure(f"{message}; nothing more was recorded", EXIT_INVALID)
+        message = f"the ledger at {where} cannot be used ({type(error).__name__}): {text}"
+    return PracticeFailure(f"{message}; {recorded}", EXIT_INVALID)
 
 
 # Each command group is imported only when it is used, so an action does not pay for the
@@ -87,6 +114,7 @@ COMMAND_GROUPS = {
     "referral": "practice_es.commands.referrals:referral",
     "projections": "practice_es.commands.projections:projections",
     "report": "practice_es.commands.reports:report",
+    "schedule": "practice_es.commands.schedule:schedule",
     "audit": "practice_es.commands.audit:audit",
     "migrate": "practice_es.commands.migrate:migrate",
     "key": "practice_es.commands.keys:key",
@@ -117,12 +145,16 @@ class PracticeGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
-            failure = translate(error)
+            practice = ctx.find_object(PracticeContext)
+            failure = (translate(error) if practice is None else
+                       translate(error, practice.where(), practice.recorded))
             if failure is None:
                 if os.environ.get("PRACTICE_DEBUG"):
                     raise
+                said = (f": {error}" if getattr(error, "tells_the_user", False)
+                        else "; nothing more was recorded")
                 failure = PracticeFailure(
-                    f"internal error ({type(error).__name__}); nothing more was recorded. "
+                    f"internal error ({type(error).__name__}){said}. "
                     "Set PRACTICE_DEBUG=1 to see the traceback.", EXIT_INTERNAL)
             raise failure from None
 

@@ -50,7 +50,10 @@ def import_(practice: PracticeContext, paths: tuple[Path, ...], preset: str | No
     request = ImportRequest(
         paths=paths, mapping=_mapping(preset, mapping_file), dry_run=dry_run, rejects=rejects,
         date_format=date_format, encoding=encoding, batch_events=batch_size)
-    ledger = practice.ledger()
+    ledger = practice.ledger(create=True)
+    if not dry_run:
+        practice.recorded = ("what this import recorded before it failed stays recorded; run "
+                             "the same import again to finish it (nothing is recorded twice)")
     with _progress() as progress:
         summary = import_export(ledger, request, progress)
         if not dry_run:

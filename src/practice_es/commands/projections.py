@@ -59,6 +59,8 @@ def catch_up(practice: PracticeContext) -> None:
 @pass_practice
 def rebuild(practice: PracticeContext, names: tuple[str, ...]) -> None:
     """Rebuild the named projections (all if none) from nothing."""
+    practice.recorded = ("nothing was recorded in the ledger; the read models resume from "
+                         "where the rebuild stopped at the next command (or rebuild again)")
     applied = _with_progress(lambda progress: practice.runner().rebuild(names, progress))
     say(f"rebuilt {', '.join(names) or 'every projection'}: {applied} log positions replayed")
 

@@ -51,6 +51,22 @@ def validate_measures(measures: dict[str, float]) -> dict[str, float]:
     return {name: validate_measure(name, value) for name, value in measures.items()}
 
 
+# A number as a person writes it: digits, one decimal point, an exponent. Not Python's wider
+# grammar: `1_0` (read as 10), `nan`, `inf` and `½` are typing mistakes.
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def read_number(text: str) -> float:
+    """The number `text` spells, or ValueError."""
+    stripped = text.strip()
+    if NUMBER.fullmatch(stripped) is None:
+        raise ValueError(f"'{text}' is not a number")
+    value = float(stripped)
+    if math.isinf(value):
+        raise ValueError(f"'{text}' is too large a number")
+    return value
+
+
 def parse_measure(text: str) -> tuple[str, float]:
     """Parse `NAME=VALUE` as given on the command line."""
     name, sep, raw = text.partition("=")
@@ -58,7 +74,7 @@ def parse_measure(text: str) -> tuple[str, float]:
     if not sep or not name:
         raise InvalidInput("measure", f"'{text}' is not NAME=VALUE (for example pain=4)")
     try:
-        value = float(raw.strip())
-    except ValueError:
-        raise InvalidInput(f"measure {name}", f"'{raw}' is not a number") from None
+        value = read_number(raw)
+    except ValueError as error:
+        raise InvalidInput(f"measure {name}", str(error)) from None
     return name, validate_measure(name, value)

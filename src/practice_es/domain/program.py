@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
 
 from practice_es.domain.client import Client
+from practice_es.domain.days import days_after
 from practice_es.domain.errors import InvalidInput, RuleRefused
 from practice_es.domain.events import (
     TOPIC_PREFIX,
@@ -29,7 +30,7 @@ def _event(name: str) -> str:
 
 def expected_end(start: date, visits: int, per_week: float) -> date:
     """The last planned visit falls this many days after the start, at `per_week` visits."""
-    return start + timedelta(days=math.ceil((visits - 1) * 7 / per_week))
+    return days_after(start, math.ceil((visits - 1) * 7 / per_week))
 
 
 class ProgramOfCare(PracticeAggregate):

@@ -21,7 +21,15 @@ from practice_es.infrastructure.chain import RECORDER_TOPICS
 from practice_es.infrastructure.crypto import KeyStore, LedgerCipher, parse_master_key
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import CurrentSnapshots, project
-from practice_es.infrastructure.store import StoreLocation, parse_store_url, prepare_sqlite_file
+from practice_es.infrastructure.store import (
+    NoLedger,
+    StoreLocation,
+    cannot_write,
+    holds_ledger,
+    opened_read_only,
+    parse_store_url,
+    prepare_sqlite_file,
+)
 from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
 
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
@@ -36,16 +44,33 @@ class StoreUnavailable(InvalidInput):
     """The database cannot be opened or reached (exit code 2, nothing written)."""
 
 
+def existing_ledger(location: StoreLocation, shown: str) -> StoreLocation:
+    """The location of a ledger that exists (read-only if this process cannot write it)."""
+    if not holds_ledger(location):
+        path = location.path
+        if path is not None and not path.parent.is_dir():
+            raise NoLedger(path, f" (the folder {path.parent} does not exist)")
+        raise NoLedger(path if path is not None else shown)
+    if location.path is not None and cannot_write(location.path):
+        return opened_read_only(location)
+    return location
+
+
 class LedgerStore(Application):  # type: ignore[type-arg]
-    def __init__(self, settings: Settings | None = None, *, check_key: bool = True) -> None:
+    def __init__(self, settings: Settings | None = None, *, check_key: bool = True,
+                 create: bool = True) -> None:
         """`check_key=False` opens the store without the master-key check, for `audit verify`:
-        it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8)."""
+        it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8).
+        `create=False` opens only a ledger that exists (SPEC §9: a mistyped path creates none);
+        an SQLite ledger this process cannot write is then opened read-only (ADR 21)."""
         self.settings = settings or Settings.from_env()
         self._saving: dict[UUID, PracticeAggregate] = {}  # the aggregates `save` is saving
         self._due: list[PracticeAggregate] | None = None  # those its save snapshots
         self.location: StoreLocation = parse_store_url(self.settings.db_url)
         master = parse_master_key(self.settings.cipher_key) if self.settings.cipher_key else None
-        if self.location.path is not None:
+        if not create:
+            self.location = existing_ledger(self.location, self._safe_url())
+        elif self.location.path is not None:
             prepare_sqlite_file(self.location.path)
         # Every start re-runs the store's idempotent DDL (eventsourcing's tables, type and
         # function, the snapshots, the key tables). On PostgreSQL processes starting at once can
@@ -62,7 +87,8 @@ class LedgerStore(Application):  # type: ignore[type-arg]
                 if attempt < DDL_ATTEMPTS and _ddl_collision(error):
                     continue
                 # sqlite3's own error escapes eventsourcing when the file is not a database.
-                raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}") from None
+                raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}; "
+                                       "nothing was recorded") from None
 
     def _close_partly_open(self) -> None:
         """Close what an open that failed half way had opened (its connection pools)."""

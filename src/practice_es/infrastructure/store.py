@@ -5,14 +5,19 @@ The URL is turned into the environment eventsourcing's own recorders read (ADR 0
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from practice_es.domain.errors import InvalidInput
 
 SQLITE_LOCK_TIMEOUT_SECONDS = "30"
+EVENTS_TABLE = {"sqlite": "stored_events", "postgres": "practice_events"}
 
 
 @dataclass(frozen=True)
@@ -24,9 +29,12 @@ class StoreLocation:
     env: dict[str, str]
     path: Path | None = None  # the SQLite file, if any
     schema: str | None = None  # the PostgreSQL schema, if not the default
+    read_only: bool = False  # an SQLite file this process cannot write: opened immutable
 
     def sqlalchemy_url(self) -> str:
         """The same database, as SQLAlchemy names it (read models live beside the events)."""
+        if self.backend == "sqlite" and self.read_only and self.path:
+            return f"sqlite:///{_read_only_uri(self.path)}&uri=true"
         if self.backend == "sqlite":
             return f"sqlite:///{self.path}" if self.path else "sqlite://"
         parts = urlsplit(self.url)
@@ -82,6 +90,77 @@ def _postgres(url: str) -> StoreLocation:
     return StoreLocation(backend="postgres", url=url, env=env, schema=schema)
 
 
+class NoLedger(InvalidInput):
+    """A command other than those that create a ledger, on a database that holds none."""
+
+    def __init__(self, where: object, why: str = "") -> None:
+        super().__init__("db", f"no ledger at {where}{why}: practice init creates one")
+
+
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI for a file opened read-only and immutable: no lock, no WAL index, which a
+    read-only mount or copy cannot hold (so nobody may write it meanwhile: it cannot)."""
+    return f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+
+
+def cannot_write(path: Path) -> bool:
+    """An existing ledger file this process cannot change: on a read-only mount, or a copy
+    without write permission (SQLite also needs its folder, for the WAL)."""
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def opened_read_only(location: StoreLocation) -> StoreLocation:
+    """The same SQLite ledger, opened read-only (commands that only read can still run)."""
+    assert location.path is not None
+    env = {**location.env, "SQLITE_DBNAME": _read_only_uri(location.path)}
+    return dataclasses.replace(location, env=env, read_only=True)
+
+
+def holds_ledger(location: StoreLocation) -> bool:
+    """Whether the database holds a ledger (its events table), without creating anything.
+    A database that cannot be asked counts as holding one: opening it then says why."""
+    if location.backend == "sqlite":
+        return location.path is not None and _sqlite_holds_ledger(location.path)
+    return _postgres_holds_ledger(location)
+
+
+def _sqlite_holds_ledger(path: Path) -> bool:
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    # Immutable only where nobody can write: elsewhere the tables may still be in the WAL.
+    uri = _read_only_uri(path) if cannot_write(path) else f"file:{quote(str(path))}?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            return conn.execute(query, (EVENTS_TABLE["sqlite"],)).fetchone() is not None
+    except sqlite3.Error:
+        return True
+
+
+def _postgres_holds_ledger(location: StoreLocation) -> bool:
+    import psycopg
+
+    table = EVENTS_TABLE["postgres"]
+    name = f'"{location.schema}".{table}' if location.schema else table
+    try:
+        with _connect(location) as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
+    except psycopg.Error:
+        return True
+    return row is not None and row[0] is not None
+
+
+def _connect(location: StoreLocation) -> Any:
+    """A plain psycopg connection (autocommit) to the URL's PostgreSQL database."""
+    import psycopg
+
+    env = location.env
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=5, autocommit=True)
+
+
 def prepare_sqlite_file(path: Path) -> None:
     """Create the ledger file readable and writable by its owner only (health records)."""
     if path.exists():
@@ -101,11 +180,7 @@ def create_postgres_schema(location: StoreLocation) -> None:
 
     env = location.env
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=5, autocommit=True,
-        ) as conn:
+        with _connect(location) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(location.schema)))
     except psycopg.Error as error:

@@ -220,6 +220,9 @@ class UserBook:
     def open_session(self, user: User) -> str:
         token = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
+            # Sessions left idle (never signed out) go as another one opens.
+            conn.execute(sessions.delete().where(sessions.c.last_seen
+                                                 < self.clock() - IDLE_LIMIT))
             conn.execute(sessions.insert().values(
                 token_hash=_digest(token), name=user.name, csrf=secrets.token_urlsafe(32),
                 last_seen=self.clock()))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from practice_es.domain.errors import InvalidInput
 
+EARLIEST_YEAR = 1900
 SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(.+?))?\s*$")
 CLOCK = re.compile(r"^\s*(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?)?\s*$")
 CACHE_LIMIT = 200_000
@@ -33,6 +34,7 @@ class DateReader:
         found = self._dates.get(text)
         if found is None:
             found = self._moment(text, "").date() if _has_time(text) else self._date(text)
+            _check_year(text, found)
             self._remember(self._dates, text, found)
         return found
 
@@ -42,6 +44,7 @@ class DateReader:
         found = self._moments.get(key)
         if found is None:
             found = self._moment(text, clock)
+            _check_year(text, found.date())
             self._remember(self._moments, key, found)
         return found
 
@@ -83,6 +86,12 @@ class DateReader:
         if moment.tzinfo is None:
             return moment.replace(tzinfo=self.zone)
         return moment.astimezone(self.zone)
+
+
+def _check_year(text: str, day: date) -> None:
+    """A date before 1900 is a typing or export mistake: the row is rejected (SPEC §9)."""
+    if day.year < EARLIEST_YEAR:
+        raise ValueError(f"'{text}' is before {EARLIEST_YEAR}")
 
 
 def _has_time(text: str) -> bool:

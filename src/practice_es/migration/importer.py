@@ -21,10 +21,11 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from practice_es.domain.keys import normalise_key, program_id
+from practice_es.infrastructure.store import parse_store_url
 from practice_es.migration import facts
 from practice_es.migration.clients import ClientEntry, ClientIndex
 from practice_es.migration.dates import DateReader
-from practice_es.migration.details import Detail, DetailIndex, combine
+from practice_es.migration.details import Detail, DetailIndex, combine, remove_leftovers
 from practice_es.migration.extract import (
     AppointmentFields,
     ClientFields,
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 BATCH_EVENTS = 10_000
+MAX_FIELD = 100_000  # characters in one field of a row
+BOOKING_YEARS = 2  # a booking further ahead is a typing mistake (SPEC §9)
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
 
 
@@ -144,13 +147,14 @@ class Importer:
         self.mapping = request.mapping
         self.progress = progress
         self.summary = ImportSummary(dry_run=request.dry_run)
-        self.rejects = Rejects(request.rejects, self.summary)
+        self.rejects = Rejects(request.rejects, self.summary, request.paths)
         self.writer: Writer = _DryRun() if request.dry_run else writer_for(ledger, request.fast)
         self.streams = Streams(ledger, request.facts_in_memory)
         self.details: DetailIndex | None = None
         self.unrecorded: set[UUID] = set()  # clients whose intake was rejected late
         self._last_client: ClientEntry | None = None  # the last one `client` let through
         self.visit_id = facts.ids_under(self.mapping.source, "appointment")
+        self.now = datetime.now(ledger.settings.zone)  # the import's today, for T1
 
     def close(self) -> None:
         self.writer.close()
@@ -159,6 +163,8 @@ class Importer:
             self.details.close()
 
     def run(self) -> ImportSummary:
+        if (folder := scratch_folder(self.ledger.settings.db_url)) is not None:
+            remove_leftovers(folder)
         files, ignored = open_export(self.request.paths, self.mapping, self.request.encoding)
         if isinstance(self.writer, FastWriter) and self._second_process(files):
             # It starts while the clients are read.
@@ -183,6 +189,7 @@ class Importer:
         if self.details is not None:
             self.summary.skip("its visit is not a completed visit of this export",
                               self.details.unused())
+        self.summary.check_accounted()
         return self.summary
 
     def _second_process(self, files: list[ExportFile]) -> bool:
@@ -206,6 +213,7 @@ class Importer:
             if counting:
                 self.summary.rows += 1
             try:
+                check_field_lengths(raw)
                 row = model.read(fields(raw), self.context)
                 if file.unstorable:
                     check_storable(row)
@@ -223,7 +231,7 @@ class Importer:
                client_key: str) -> ClientEntry | None:
         """The client a row is about, or None (the row is rejected, saying why)."""
         entry = self.clients.find(client_key)
-        if entry is self._last_client:
+        if entry is not None and entry is self._last_client:
             return entry  # the previous row's (an export lists a client's rows together)
         if entry is None or entry.client_id in self.unrecorded:
             self.reject(file, number, own_id, f"client: no client '{client_key}' in "
@@ -277,7 +285,7 @@ class Importer:
         if file is None:
             return
         if self.details is None:
-            self.details = DetailIndex()
+            self.details = DetailIndex(scratch_folder(self.ledger.settings.db_url))
         fields = DetailFields(file, part)
         for number, row in self.rows(file, DetailRow, fields, "notes and measures"):
             if not row.key:
@@ -362,6 +370,9 @@ class Importer:
     def _status(self, file: ExportFile, number: int, entry: ClientEntry,
                 row: Appointment) -> str | None:
         day = row.start.date()
+        if (problem := self._out_of_time(row)) is not None:
+            self.reject(file, number, row.legacy_id, problem)
+            return None
         if entry.died_on is not None and day > entry.died_on:
             self.reject(file, number, row.legacy_id, f"start: {day} is after the client's "
                         f"death on {entry.died_on}: not a visit")
@@ -375,6 +386,16 @@ class Importer:
                         f"came back on {later.date()}): reported, not guessed")
             return None
         return "scheduled"
+
+    def _out_of_time(self, row: Appointment) -> str | None:
+        """A fact after the import's now (rule T1), or a booking past the diary's horizon."""
+        if row.status in ("completed", "no-show") and row.start > self.now:
+            return (f"start: {row.start.date()} is after today ({self.now.date()}): a visit "
+                    "is not done before it happens (rule T1)")
+        if row.status in ("scheduled", "open") and row.start > booking_horizon(self.now):
+            return (f"start: {row.start.date()} is more than {BOOKING_YEARS} years ahead: "
+                    "not a booking")
+        return None
 
     def _record_visit(self, file: ExportFile, number: int, entry: ClientEntry,
                       row: Appointment, status: str) -> None:
@@ -411,6 +432,23 @@ class Importer:
                                       row, facts.actor(file.name, number), zone))
 
 
+def check_field_lengths(raw: list[str]) -> None:
+    """A field longer than anyone types (a pasted file, a corrupt export): that row is
+    rejected, the import goes on."""
+    longest = max(map(len, raw), default=0)
+    if longest > MAX_FIELD:
+        raise ValueError(f"a field of {longest:,} characters (at most {MAX_FIELD:,}): not a "
+                         "value of a record")
+
+
+def booking_horizon(now: datetime) -> datetime:
+    """Two years from now (28 February for a 29 February)."""
+    try:
+        return now.replace(year=now.year + BOOKING_YEARS)
+    except ValueError:
+        return now.replace(year=now.year + BOOKING_YEARS, day=28)
+
+
 def spare_core() -> bool:
     """Whether a second process would find CPU to run on: the machine was not oversubscribed
     over the last minute (load average below the number of cores; POSIX only: it talks
@@ -419,6 +457,14 @@ def spare_core() -> bool:
     of 0.8, but 6.7 s with it and 6.0 s without at 2.4; the full-size one 38 s with it and
     69 s without at 0.8-1.3, 42 s and 56 s at 1.6-1.8."""
     return os.name == "posix" and os.getloadavg()[0] < (os.cpu_count() or 1)
+
+
+def scratch_folder(db_url: str) -> Path | None:
+    """Where an import keeps its scratch file: the SQLite ledger's folder (None: in memory)."""
+    location = parse_store_url(db_url)
+    if location.path is None:
+        return None
+    return location.path.resolve().parent
 
 
 def _intake_problem(row: ClientRow, on: datetime | None) -> str | None:

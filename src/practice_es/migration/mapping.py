@@ -208,6 +208,8 @@ def parse_mapping(text: str, where: str) -> Mapping:
         mapping = Mapping.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput("mapping", f"{where} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise InvalidInput("mapping", f"{where} is nested too deeply to be a mapping") from None
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"])

@@ -73,6 +73,11 @@ class ExportFile:
             progress(self.size)
 
 
+# csv's default limit (128 KiB a field) made one oversized field stop the whole import; a
+# field up to this size is read, and its row rejected by the importer (`MAX_FIELD`).
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+
 def expand(paths: Sequence[Path]) -> list[Path]:
     """The export's files: each PATH is a file or a folder of .csv files."""
     files: list[Path] = []

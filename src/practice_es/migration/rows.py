@@ -23,7 +23,7 @@ from pydantic import (
 
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import has_unstorable
-from practice_es.domain.measures import validate_measure
+from practice_es.domain.measures import read_number, validate_measure
 from practice_es.migration.dates import DateReader
 
 RowStatus = Literal["completed", "cancelled", "no-show", "scheduled", "open"]
@@ -324,9 +324,9 @@ _READ_LIMIT = 10_000
 
 def _read_measure(name: str, text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} '{text}' is not a number") from None
+        value = read_number(text)
+    except ValueError as error:
+        raise ValueError(f"{name} {error}") from None
     try:
         return validate_measure(name, value)
     except InvalidInput as error:

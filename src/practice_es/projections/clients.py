@@ -131,12 +131,12 @@ def find_clients(conn: Connection, status: str | None = None,
 
 def lapse_candidates(conn: Connection, as_of: Any, after_days: int) -> list[str]:
     """Clients who may have lapsed by `as_of` (the aggregate makes the final decision, C4)."""
-    from datetime import timedelta
-
     from sqlalchemy import func, select
 
+    from practice_es.domain.days import days_before
+
     c = client_directory.c
-    cutoff = as_of - timedelta(days=after_days)
+    cutoff = days_before(as_of, after_days)
     since = func.coalesce(c.last_visit_on, c.intake_on)
     query = select(c.client_id).where(c.status.in_(("prospect", "active")), since < cutoff)
     return [row.client_id for row in conn.execute(query.order_by(c.client_id))]

@@ -118,6 +118,9 @@ class ProjectionRunner:
         index a rebuild left out (it died before the end) is built."""
         if self._ready:
             return
+        if self.read_only:
+            self._ready = True  # as they were stored: nothing can be written
+            return
         with self.transaction() as conn:
             read_models.create_all(conn)
             known = self._positions(conn)
@@ -171,6 +174,18 @@ class ProjectionRunner:
             raise InvalidInput("projection", f"'{name}' is not a projection ({known})")
         return self.projections[name]
 
+    @property
+    def read_only(self) -> bool:
+        """The read models live in a ledger this process cannot write (a read-only copy)."""
+        return self.own_database and self.ledger.location.read_only
+
+    def behind_by(self) -> int:
+        """How many events the furthest-behind read model has not applied."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        with self.engine.connect() as conn:
+            known = self._positions(conn)
+        return max((head - known.get(name, (0, 0))[1] for name in self.projections), default=0)
+
     def status(self) -> list[ProjectionStatus]:
         self.ensure()
         head = self.ledger.recorder.max_notification_id() or 0
@@ -188,6 +203,8 @@ class ProjectionRunner:
         """Apply every event recorded since each projection's position. Returns how many.
         `optimistic`: work each page out outside the write lock (see the module's notes)."""
         self.ensure()
+        if self.read_only:
+            return 0  # `behind_by` says how far they lag
         head = self.ledger.recorder.max_notification_id() or 0
         step = self._optimistic_page if optimistic else self._locked_page
         applied = 0

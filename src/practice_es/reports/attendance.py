@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from practice_es.domain.days import start_of_next_day
 from practice_es.projections.visits import visits
 from practice_es.reports.window import Window
 
@@ -27,7 +28,7 @@ class Attendance:
 
     def rebooked(self, done: datetime) -> bool:
         """By the end of that day, was a later visit booked (and not yet cancelled)?"""
-        day_end = datetime.combine(done.date() + timedelta(days=1), time.min)
+        day_end = start_of_next_day(done.date())
         return any(
             v.booked_on < day_end and v.at > done
             and not (v.status == "cancelled" and v.closed_on < day_end)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from practice_es.domain.errors import InvalidInput
+from practice_es.infrastructure.outputs import check_output, replaced
 
 CHART_SUFFIXES = (".png", ".svg")
 
@@ -15,9 +16,7 @@ def check_chart_path(path: str) -> Path:
     target = Path(path)
     if target.suffix.lower() not in CHART_SUFFIXES:
         raise InvalidInput("chart", f"'{path}' must end in .png or .svg")
-    if not target.parent.exists():
-        raise InvalidInput("chart", f"the folder {target.parent} does not exist")
-    return target
+    return check_output("chart", target)
 
 
 def _pyplot() -> Any:
@@ -95,6 +94,8 @@ def _bars(sources: list[dict[str, Any]]) -> dict[str, int]:
 
 def _save(plt: Any, fig: Any, target: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(target, dpi=120)
+    check_output("chart", target)
+    with replaced(target) as written:
+        fig.savefig(written, dpi=120, format=target.suffix[1:].lower())
     plt.close(fig)
     return target

@@ -4,12 +4,13 @@ its plan, adherence and how each measure moved."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, select
 
+from practice_es.domain.days import start_of_next_day
 from practice_es.domain.errors import NotFound
 from practice_es.projections.clients import client_directory
 from practice_es.projections.programs import programs
@@ -18,12 +19,15 @@ from practice_es.projections.visits import visits
 from practice_es.reports.window import number, ratio
 
 
-def timeline_report(conn: Connection, client_id: str, as_of: date) -> dict[str, Any]:
-    """Everything recorded about the client up to the end of `as_of` (the report date)."""
+def timeline_report(conn: Connection, client_id: str, as_of: date,
+                    zone: tzinfo | None = None) -> dict[str, Any]:
+    """Everything recorded about the client up to the end of `as_of` (the report date).
+    With `zone` (the practice's), every entry's time is given in it, whatever zone it
+    was recorded or imported in."""
     c = client_directory.c
     if conn.execute(select(c.client_id).where(c.client_id == client_id)).first() is None:
         raise NotFound("client", client_id)
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     t = timeline.c
     query = (select(t.on_iso, t.event, t.summary, t.program_id, t.ref, t.measures)
              .where(t.client_id == client_id, t.happened_on < upper)
@@ -32,7 +36,7 @@ def timeline_report(conn: Connection, client_id: str, as_of: date) -> dict[str, 
     return {
         "client_id": client_id,
         "as_of": as_of.isoformat(),
-        "entries": [_entry(row) for row in rows],
+        "entries": [_entry(row, zone) for row in rows],
         "programs": _programs(conn, client_id, as_of, rows),
     }
 
@@ -41,15 +45,17 @@ def _measures(row: Any) -> dict[str, float | int]:
     return {name: number(value) for name, value in orjson.loads(row.measures).items()}
 
 
-def _entry(row: Any) -> dict[str, Any]:
-    return {"on": row.on_iso, "event": row.event, "summary": row.summary,
+def _entry(row: Any, zone: tzinfo | None) -> dict[str, Any]:
+    on = row.on_iso if zone is None else (
+        datetime.fromisoformat(row.on_iso).astimezone(zone).isoformat())
+    return {"on": on, "event": row.event, "summary": row.summary,
             "program_id": row.program_id, "measures": _measures(row)}
 
 
 def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
               ) -> list[dict[str, Any]]:
     p = programs.c
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     found = conn.execute(select(programs).where(p.client_id == client_id,
                                                 p.recommended_on < upper)
                          .order_by(p.number)).all()
@@ -57,7 +63,7 @@ def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
 
 
 def _program(conn: Connection, program: Any, as_of: date, rows: list[Any]) -> dict[str, Any]:
-    upper = datetime.combine(as_of + timedelta(days=1), time.min)
+    upper = start_of_next_day(as_of)
     v = visits.c
     completed = int(conn.execute(select(func.count()).where(
         v.program_id == program.program_id, v.status == "completed", v.closed_on < upper,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
+from practice_es.domain.days import start_of_next_day
 from practice_es.domain.errors import InvalidInput
 
 PERIODS = ("month", "quarter")
@@ -28,7 +29,7 @@ class Window:
     @property
     def upper(self) -> datetime | None:
         """The first moment after the window (exclusive bound)."""
-        return datetime.combine(self.end + timedelta(days=1), time.min) if self.end else None
+        return start_of_next_day(self.end) if self.end else None
 
     def __contains__(self, moment: datetime | None) -> bool:
         if moment is None:

@@ -127,3 +127,9 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.state.desk = desk
     app.state.templates = templates()
     return app
+
+
+def from_environment() -> Starlette:
+    """The app over the ledger the environment names (PRACTICE_DB, PRACTICE_TZ, …): what
+    `practice serve` runs, and `uvicorn --factory practice_es.web.app:from_environment`."""
+    return create_app(Settings.from_env())

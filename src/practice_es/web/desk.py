@@ -41,7 +41,7 @@ class FrontDesk:
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now,
              pause: Pause = asyncio.sleep) -> FrontDesk:
-        ledger = PracticeLedger(settings)
+        ledger = PracticeLedger(settings, create=False)  # `practice init` makes one
         runner = ProjectionRunner(ledger, all_projections())
         users = UserBook(ledger.location, clock)
         signer = Signer(users.signing_key(), salt="practice-es front desk")

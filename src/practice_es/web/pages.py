@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from practice_es.domain.client import SOURCE_KINDS
-from practice_es.domain.errors import InvalidInput
+from practice_es.domain.errors import InvalidInput, NotFound
 from practice_es.web import charts, readings, roles
 from practice_es.web.desk import FrontDesk
 from practice_es.web.guard import require_page
@@ -30,13 +30,13 @@ def _desk(request: Request) -> FrontDesk:
     return desk
 
 
-def _day(text: str | None, today: date) -> date:
+def _day(text: str | None, default: date | None, name: str = "day") -> Any:
     if not text:
-        return today
+        return default
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(400, "day: not a date (YYYY-MM-DD)") from None
+        raise HTTPException(400, f"{name}: not a date (YYYY-MM-DD)") from None
 
 
 async def schedule(request: Request) -> Response:
@@ -144,11 +144,9 @@ def _window(request: Request) -> Any:
 
     params = request.query_params
     try:
-        start = date.fromisoformat(params["from"]) if params.get("from") else None
-        end = date.fromisoformat(params["to"]) if params.get("to") else None
-        return Window(start, end)
-    except (ValueError, InvalidInput) as error:
-        raise HTTPException(400, f"from/to: {error}") from None
+        return Window(_day(params.get("from"), None, "from"), _day(params.get("to"), None, "to"))
+    except InvalidInput as error:
+        raise HTTPException(400, str(error)) from None
 
 
 async def audit(request: Request) -> Response:
@@ -157,7 +155,10 @@ async def audit(request: Request) -> Response:
     desk = _desk(request)
     as_of = _moment(request.query_params.get("as_of"))
     verify = request.query_params.get("verify") == "1"
-    history, verification = await run_in_threadpool(_audit, desk, ident, as_of, verify)
+    try:
+        history, verification = await run_in_threadpool(_audit, desk, ident, as_of, verify)
+    except NotFound:
+        raise HTTPException(404, "no such client") from None
     if not history.entries and history.state is None and as_of is None:
         raise HTTPException(404, "no such client")
     return render(request, "audit.html", history=history, verification=verification,
