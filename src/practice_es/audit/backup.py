@@ -13,6 +13,7 @@ from practice_es.audit.verify import Verification
 from practice_es.domain.errors import InvalidInput, PracticeError
 from practice_es.infrastructure import backup as files
 from practice_es.infrastructure.crypto import WrongKey
+from practice_es.infrastructure.outputs import check_output, replaced
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import prepare_sqlite_file
 
@@ -33,11 +34,9 @@ class Copy:
 
 def back_up(ledger: PracticeLedger, target: Path) -> Copy:
     """Copy the ledger to `target` while others keep recording, verify the copy, publish it."""
-    target = files.checked_target(target)
     source = ledger.location.path
-    if source is not None and target.exists() and target.samefile(source):
-        raise InvalidInput("FILE", "is the ledger itself: name another file")
-    with files.temporary_beside(target) as temporary:
+    check_output("FILE", target, [source] if source is not None else [])
+    with replaced(target) as temporary, files.companions_removed(temporary):
         if source is not None:
             files.sqlite_copy(source, temporary)
         else:
@@ -45,7 +44,6 @@ def back_up(ledger: PracticeLedger, target: Path) -> Copy:
 
             dump_postgres(ledger, temporary)
         verified = _verified(temporary, "the copy just made")
-        files.publish(temporary, target)
     return Copy(target, verified.events, verified.head)
 
 
@@ -63,9 +61,7 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         _opens_with_the_key(backup, settings, str(backup))
         kept = restore_postgres(settings, backup, force)
         return Copy(backup, verified.events, verified.head, kept)
-    target = location.path
-    if target.exists() and target.samefile(backup):
-        raise InvalidInput("FILE", "is the ledger itself")
+    target = check_output("db", location.path, [backup])  # (a link is not followed)
     with files.temporary_beside(target) as copy:
         files.sqlite_copy(backup, copy)  # verified as it will be restored, byte for byte
         verified = _verified(copy, str(backup))

@@ -28,7 +28,8 @@ def backup(practice: PracticeContext, file: Path, as_json: bool) -> None:
     from practice_es.application import PracticeLedger
     from practice_es.audit.backup import CopyRefused, back_up
 
-    ledger = PracticeLedger(practice.settings, check_key=False)  # copies bytes: no key needed
+    # It copies stored bytes, as `audit verify` reads them: no key needed.
+    ledger = PracticeLedger(practice.settings, check_key=False, create=False)
     try:
         copy = back_up(ledger, file)
     except CopyRefused as error:
@@ -47,10 +48,11 @@ def backup(practice: PracticeContext, file: Path, as_json: bool) -> None:
 def restore(practice: PracticeContext, file: Path, force: bool, as_json: bool) -> None:
     """Replace the ledger with the backup in FILE, once the backup's hash chain verifies.
 
-    Refuses (exit 1) a backup whose chain does not verify, one that does not open with
-    PRACTICE_CIPHER_KEY when it is set, and a ledger that holds events unless --force is
-    given; the clients that ledger had erased stay erased. Stop other `practice` processes
-    first. Prints the restored chain head; the read models catch up on the next command.
+    Creates the ledger if there is none. Refuses (exit 1) a backup whose chain does not
+    verify, one that does not open with PRACTICE_CIPHER_KEY when it is set, and a ledger that
+    holds events unless --force is given; the clients that ledger had erased stay erased.
+    Stop other `practice` processes first. Prints the restored chain head; the read models
+    catch up on the next command.
     """
     from practice_es.audit.backup import CopyRefused
     from practice_es.audit.backup import restore as restore_copy
