@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
@@ -17,6 +18,12 @@ from practice_es.infrastructure.settings import Settings
 # returns (ADR 14's `inline`); a process they start inherits it. Only tests/cli/test_follower.py
 # runs actions with the detached follower, the default for users.
 os.environ["PRACTICE_CATCH_UP"] = "inline"
+
+# `make test` tries the same hypothesis examples on every run, so a run's verdict depends on the
+# code alone; `make soak` (PRACTICE_SOAK=1) draws new ones each time to find what those miss.
+settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
+settings.register_profile("exploring", deadline=None)  # (a busy machine is no bug)
+settings.load_profile("exploring" if os.environ.get("PRACTICE_SOAK") == "1" else "repeatable")
 
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PRACTICE_REQUIRE_POSTGRES") == "1"

@@ -255,22 +255,6 @@ def test_show_of_a_client_with_more_than_100_events_works_in_a_new_process(
     assert json.loads(run.stdout)["completed_visits"] == 101
 
 
-def test_the_command_documents_each_group_of_spec_section_3(on_sqlite: Practice) -> None:
-    expected = {
-        "client": {"intake", "assess", "clear", "update", "health", "show", "list",
-                   "lapse-sweep", "recall"},
-        "program": {"recommend", "accept", "decline", "complete", "discontinue", "reevaluate"},
-        "visit": {"schedule", "reschedule", "complete", "cancel", "no-show"},
-        "referral": {"receive", "make", "outcome", "report"},
-    }
-    for group, commands in expected.items():
-        for command in commands:
-            run = on_sqlite.run(group, command, "--help")
-            assert run.exit_code == 0, (group, command)
-            assert "Usage: practice" in run.stdout
-    assert on_sqlite.run("init", "--help").exit_code == 0
-
-
 def test_business_time_is_the_practices_local_time(sqlite_url: str) -> None:
     p = Practice(sqlite_url, zone="America/New_York")
     client = p.new("client", "intake", "--name", "Late Visit", "--on", "2026-03-01T09:00")

@@ -37,14 +37,18 @@ def test_rates_are_percentages_in_tables_exact_in_json_four_places_in_csv(
 
 def test_a_client_who_referred_shows_by_name_until_erased(practice: Practice) -> None:
     cy = practice.new("client", "intake", "--name", "Cy Dunn", "--on", "2026-03-01")
-    practice.new("client", "intake", "--name", "Di", "--source", "client", "--referrer", cy,
-                 "--on", "2026-03-02")
+    di = practice.new("client", "intake", "--name", "Di", "--source", "client",
+                      "--referrer", cy, "--on", "2026-03-02")
     table = practice.ok("report", "referrals", "--view", "sources")
     assert "Cy Dunn" in table and cy[:8] not in table
     source = practice.json("report", "referrals", "--format", "json")["sources"][0]
     assert (source["referrer"], source["referrer_name"]) == (cy, "Cy Dunn")
+    entries = practice.json("report", "timeline", di, "--format", "json")["entries"]
+    assert entries[0]["summary"] == "intake; source client Cy Dunn"
     practice.ok("client", "erase", cy, "--reason", "asked")
     assert "[erased]" in practice.ok("report", "referrals", "--view", "sources")
+    entries = practice.json("report", "timeline", di, "--format", "json")["entries"]
+    assert entries[0]["summary"] == "intake; source client [erased]"
 
 
 def test_the_timeline_and_the_history_give_every_time_in_the_practice_zone(db_url: str) -> None:

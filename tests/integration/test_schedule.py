@@ -24,10 +24,11 @@ def at(hour: int, minute: int = 0, day: int = 10) -> datetime:
 
 @pytest.fixture
 def clinic(ledger: PracticeLedger) -> dict[str, str]:
-    """Ann on a six-visit program (one booking cancelled), Bob a walk-in and a booking."""
+    """Ann on a six-visit program (one booking cancelled), Bob a booking, Cy a walk-in."""
     on = datetime(2026, 3, 2, 8, tzinfo=UTC)
     ann = ledger.record_intake(name="Ann Lee", phone="555-0101", on=on)
     bob = ledger.record_intake(name="Bob Stone", on=on)
+    cy = ledger.record_intake(name="Cy Dunn", on=on)
     ledger.record_assessment(ann, findings="stiff", on=on)
     plan = ledger.recommend_program(ann, phase="relief", visits=6, per_week=2,
                                     goals=["sleep"], rationale="acute", on=on)
@@ -38,7 +39,7 @@ def clinic(ledger: PracticeLedger) -> dict[str, str]:
     ledger.cancel_visit(ann, visit_id=dropped, on=on)
     second = ledger.schedule_visit(ann, at=at(14, 30), program=plan, on=on)
     booked = ledger.schedule_visit(bob, at=at(11), on=on)
-    walk_in = ledger.complete_visit(bob, on=at(8, 15))
+    walk_in = ledger.complete_visit(cy, on=at(8, 15))  # (nothing booked that day)
     ledger.schedule_visit(bob, at=at(9, day=11), on=on)
     return {"ann": str(ann), "bob": str(bob), "plan": str(plan), "first": str(first),
             "dropped": str(dropped), "second": str(second), "booked": str(booked),

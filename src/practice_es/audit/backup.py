@@ -10,16 +10,13 @@ from pathlib import Path
 from practice_es.application import PracticeLedger
 from practice_es.audit.api import verify_ledger
 from practice_es.audit.verify import Verification
-from practice_es.domain.errors import InvalidInput, PracticeError
+from practice_es.domain.errors import InvalidInput
 from practice_es.infrastructure import backup as files
+from practice_es.infrastructure.backup import CopyRefused
 from practice_es.infrastructure.crypto import WrongKey
 from practice_es.infrastructure.outputs import check_output, replaced
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import prepare_sqlite_file
-
-
-class CopyRefused(PracticeError):
-    """The copy does not verify, or restoring it would replace recorded events (exit 1)."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ def backup(practice: PracticeContext, file: Path, as_json: bool) -> None:
     needed to make a backup.
     """
     from practice_es.application import PracticeLedger
-    from practice_es.audit.backup import CopyRefused, back_up
+    from practice_es.audit.backup import back_up
+    from practice_es.infrastructure.backup import CopyRefused
 
     # It copies stored bytes, as `audit verify` reads them: no key needed.
     ledger = PracticeLedger(practice.settings, check_key=False, create=False)
@@ -54,8 +55,8 @@ def restore(practice: PracticeContext, file: Path, force: bool, as_json: bool) -
     Stop other `practice` processes first. Prints the restored chain head; the read models
     catch up on the next command.
     """
-    from practice_es.audit.backup import CopyRefused
     from practice_es.audit.backup import restore as restore_copy
+    from practice_es.infrastructure.backup import CopyRefused
 
     try:
         copy = restore_copy(practice.settings, file, force)

@@ -13,7 +13,12 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
-from practice_es.domain.errors import InvalidInput
+from practice_es.domain.errors import InvalidInput, PracticeError
+
+
+class CopyRefused(PracticeError):
+    """The copy does not verify, or restoring it would replace recorded events (exit 1)."""
+
 
 # Tables every practice ledger file holds, whatever wrote it.
 PRACTICE_TABLES = ("stored_events", "stored_events_chain", "practice_key_check")

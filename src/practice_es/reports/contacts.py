@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -49,3 +50,22 @@ def referrer_label(conn: Connection, kind: str | None, referrer: str | None) -> 
     c = client_directory.c
     row = conn.execute(select(c.name).where(c.client_id == ident)).first()
     return str(row.name) if row is not None else referrer
+
+
+_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
+def named_clients(conn: Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries whose summary names a client by id (an intake "source client <id>", a
+    referral from a client) name them as people do: by name (`[erased]` once erased)."""
+    ids = {found for entry in entries for found in _ID.findall(entry["summary"] or "")}
+    if not ids:
+        return entries
+    c = client_directory.c
+    names = {row.client_id: row.name for row in conn.execute(
+        select(c.client_id, c.name).where(c.client_id.in_(sorted(ids))))}
+    if not names:
+        return entries
+    return [{**entry, "summary": _ID.sub(lambda m: names.get(m.group(0), m.group(0)),
+                                         entry["summary"])} if entry["summary"] else entry
+            for entry in entries]

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from practice_es.commands.output import dumps, emit_rows, print_table
+from practice_es.infrastructure.formats import dumps, emit_rows, print_table
 
 
 def percent(value: float | None) -> str:

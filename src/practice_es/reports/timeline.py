@@ -16,6 +16,7 @@ from practice_es.projections.clients import client_directory
 from practice_es.projections.programs import programs
 from practice_es.projections.timeline import timeline
 from practice_es.projections.visits import visits
+from practice_es.reports.contacts import named_clients
 from practice_es.reports.window import number, ratio
 
 
@@ -36,7 +37,7 @@ def timeline_report(conn: Connection, client_id: str, as_of: date,
     return {
         "client_id": client_id,
         "as_of": as_of.isoformat(),
-        "entries": [_entry(row, zone) for row in rows],
+        "entries": named_clients(conn, [_entry(row, zone) for row in rows]),
         "programs": _programs(conn, client_id, as_of, rows),
     }
 

@@ -1,7 +1,4 @@
-"""Helpers for the migration tests: importing a fixture export, and reading the ledger back.
-
-(Named `test_…` only so it sits among the files of the migration tests; it holds no test.)
-"""
+"""Helpers for the migration tests: importing a fixture export, and reading the ledger back."""
 
 from __future__ import annotations
 
