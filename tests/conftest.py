@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,13 +70,20 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'practice.db'}"
 
 
+@contextmanager
+def opened(db_url: str) -> Iterator[PracticeLedger]:
+    """The ledger at `db_url`, closed after."""
+    ledger = PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
 @pytest.fixture
 def ledger(db_url: str) -> Iterator[PracticeLedger]:
-    app = PracticeLedger(Settings(db_url=db_url, actor="tester"))
-    try:
+    with opened(db_url) as app:
         yield app
-    finally:
-        app.close()
 
 
 def count_events(db_url: str, key: str | None = None) -> int:

@@ -22,8 +22,8 @@ from practice_es.audit.verify import verify_chain
 from practice_es.infrastructure.chain import as_chained
 from practice_es.migration.mapping import load_preset
 from practice_es.migration.recorder_process import RecorderProcess, Row
-from tests.conftest import count_events
-from tests.integration.migration_support import opened, run_import, stored_states
+from tests.conftest import count_events, opened
+from tests.integration.migration_support import run_import, stored_states
 
 BATCH = 300
 PATIENCE = 60.0  # seconds to wait for a condition before the test fails (not a measurement)
