@@ -22,6 +22,7 @@ from practice_es.web.views import render
 WORKLIST_TITLES = {"recall_due": "Due a recall", "reevaluation_due": "Programs due a re-evaluation",
                    "reactivate": "Lapsed clients to reactivate", "prospects": "Prospects to book",
                    "awaiting_answer": "Referrals awaiting an answer"}
+WORKLIST_SHOWN = 200  # rows of a list on the page: a day's work, not a 50,000-client table
 RECALLABLE = frozenset({"recall_due", "reactivate", "prospects"})  # lists a recall answers
 
 
@@ -106,7 +107,8 @@ async def worklists(request: Request) -> Response:
     day = desk.now().date()
     data = await run_in_threadpool(desk.report, ("worklists", day),
                                    lambda conn: worklists_report(conn, day))
-    lists = [(key, rows) for key, rows in data.items() if isinstance(rows, list)]
+    lists = [(key, rows[:WORKLIST_SHOWN], len(rows)) for key, rows in data.items()
+             if isinstance(rows, list)]
     return render(request, "worklists.html", data=data, lists=lists, titles=WORKLIST_TITLES,
                   recallable=RECALLABLE)
 
