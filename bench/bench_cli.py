@@ -137,6 +137,7 @@ def run(repeats: int = 15, db_url: str | None = None, client: str | None = None,
                          "PRACTICE_ACTOR": "bench", "PRACTICE_CATCH_UP": catch_up,
                          **({"PYTHONPATH": pythonpath} if pythonpath else {})})
         if client is None:
+            subprocess.run([PRACTICE, "init"], check=True, env=env, capture_output=True)
             client = subprocess.run([PRACTICE, "client", "intake", "--name", "Bench Client"],
                                     check=True, env=env, capture_output=True, text=True
                                     ).stdout.strip()

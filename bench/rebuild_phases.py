@@ -15,7 +15,7 @@ from typing import Any
 
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
-from practice_es.projections import indexes, parallel
+from practice_es.projections import indexes
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 
@@ -45,7 +45,8 @@ def main() -> None:
     def names(conn: Any, projections: Iterable[Any]) -> str:
         return "indexes of " + ", ".join(p.name for p in projections)
 
-    parallel.replay = phase(lambda *a: "replay, both processes", parallel.replay)
+    ProjectionRunner._replay = phase(  # type: ignore[method-assign]
+        lambda *a: "replay, both processes", ProjectionRunner._replay)
     indexes.restore = phase(names, indexes.restore)
     ledger = PracticeLedger(Settings(db_url=url, actor="bench"))
     runner = ProjectionRunner(ledger, all_projections())

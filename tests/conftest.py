@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
@@ -17,6 +19,12 @@ from practice_es.infrastructure.settings import Settings
 # returns (ADR 14's `inline`); a process they start inherits it. Only tests/cli/test_follower.py
 # runs actions with the detached follower, the default for users.
 os.environ["PRACTICE_CATCH_UP"] = "inline"
+
+# `make test` tries the same hypothesis examples on every run, so a run's verdict depends on the
+# code alone; `make soak` (PRACTICE_SOAK=1) draws new ones each time to find what those miss.
+settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
+settings.register_profile("exploring", deadline=None)  # (a busy machine is no bug)
+settings.load_profile("exploring" if os.environ.get("PRACTICE_SOAK") == "1" else "repeatable")
 
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PRACTICE_REQUIRE_POSTGRES") == "1"
@@ -62,13 +70,20 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'practice.db'}"
 
 
+@contextmanager
+def opened(db_url: str) -> Iterator[PracticeLedger]:
+    """The ledger at `db_url`, closed after."""
+    ledger = PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
 @pytest.fixture
 def ledger(db_url: str) -> Iterator[PracticeLedger]:
-    app = PracticeLedger(Settings(db_url=db_url, actor="tester"))
-    try:
+    with opened(db_url) as app:
         yield app
-    finally:
-        app.close()
 
 
 def count_events(db_url: str, key: str | None = None) -> int:

@@ -131,8 +131,11 @@ class DemoClient:
                                          on=when - timedelta(days=3), referral_id=referral)
         contraindicated = self.rng.random() < 0.12
         self.id = self.practice.uuid()
+        number = len(self.practice.clients) + 1  # (not from the seed: the demo stays the same)
         self.ledger.record_intake(
             on=when, client_id=self.id, referral_id=referral, name=self.name,
+            phone=f"555-{number:04d}",
+            email=f"{self.name.lower().replace(' ', '.')}@example.org",
             referral_source=kind, referrer=referrer, reasons=["low back pain"],
             goals=["walk without pain"],
             contraindications=[self.rng.choice(CONTRAINDICATIONS)] if contraindicated else [],

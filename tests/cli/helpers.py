@@ -93,6 +93,16 @@ class Practice:
         return run
 
 
+def accepted_program(p: Practice, client: str, on: str, visits: int = 4,
+                     per_week: float = 2) -> str:
+    """Recommend a relief program to the client (assessed already) and accept it."""
+    plan = p.new("program", "recommend", client, "--phase", "relief", "--visits", str(visits),
+                 "--per-week", f"{per_week:g}", "--goal", "sleep", "--rationale", "acute",
+                 "--on", on)
+    p.ok("program", "accept", plan[:8], "--on", on)
+    return plan
+
+
 def ensure_ledger(db_url: str, key: str | None = None) -> None:
     """Make the ledger if there is none yet (what `practice init` does); a database that
     cannot be reached is left for the command to report."""

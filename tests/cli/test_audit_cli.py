@@ -12,7 +12,7 @@ import pytest
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from tests.cli.helpers import Practice
-from tests.integration.test_audit_verify import RawLog
+from tests.integration.raw_log import RawLog
 
 
 @pytest.fixture

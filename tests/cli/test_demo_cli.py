@@ -18,9 +18,13 @@ def test_demo_prints_every_report_and_writes_both_charts(db_url: str, tmp_path: 
     result = practice(db_url, "demo", "--clients", "30", "--seed", "3", "--charts", str(charts))
     assert result.exit_code == 0, result.output
     for heading in ("Retention by month", "KPIs", "Drop-off by visit number", "Sources",
-                    "Providers", "Worklists as of 2026-11-27", "Recall due",
-                    "Timeline of client", "Entries", "Programs"):
+                    "Providers", "Timeline of", "Entries", "Programs",
+                    "The front desk's day, 2026-11-27", "Schedule 2026-11-27", "Recall due"):
         assert heading in result.stdout, heading
+    # It ends with the last day: its day sheet, then a list to call from (phone numbers).
+    last_day = result.stdout[result.stdout.index("The front desk's day"):]
+    assert last_day.index("Schedule 2026-11-27") < last_day.index("Recall due")
+    assert "555-" in last_day[last_day.index("Recall due"):]
     assert "recorded 30 clients" in result.stderr
     for name in ("retention.png", "referrals.png"):
         assert (charts / name).read_bytes().startswith(b"\x89PNG")

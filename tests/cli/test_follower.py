@@ -29,7 +29,7 @@ from practice_es.projections import follow
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 from tests.cli.helpers import Practice, Run, ensure_ledger
-from tests.integration.test_crashes import check_resume_equals_rebuild
+from tests.integration.checks import check_resume_equals_rebuild
 
 PRACTICE = str(Path(sys.executable).with_name("practice"))
 DEADLINE_S = 60.0  # for something that should happen within a second or two

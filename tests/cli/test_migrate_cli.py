@@ -15,8 +15,8 @@ import pytest
 
 from bench.bench_import import write_generic_export
 from tests.cli.helpers import Practice
-from tests.conftest import count_events
-from tests.integration.test_migration_support import LEGACY, opened, stored_events
+from tests.conftest import count_events, opened
+from tests.integration.migration_support import LEGACY, stored_events
 
 
 def test_import_prints_the_summary_and_rejected_rows_do_not_fail_it(

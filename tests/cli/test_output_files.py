@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import Practice
-from tests.integration.test_migration_support import LEGACY
+from tests.integration.migration_support import LEGACY
 
 
 @pytest.fixture

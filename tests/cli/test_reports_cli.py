@@ -47,11 +47,11 @@ def test_retention_csv_is_one_row_per_cohort_and_period(db_url: str, clinic: Cli
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows == [
-        {"cohort": "2026-02", "clients": "1", "k": "0", "retained": "1", "rate": "1.0"},
-        {"cohort": "2026-02", "clients": "1", "k": "1", "retained": "0", "rate": "0.0"},
+        {"cohort": "2026-02", "clients": "1", "k": "0", "retained": "1", "rate": "1.0000"},
+        {"cohort": "2026-02", "clients": "1", "k": "1", "retained": "0", "rate": "0.0000"},
     ]
     kpis = practice(db_url, "report", "retention", "--format", "csv", "--view", "kpis")
-    assert "rebooking_rate,0.2857" in kpis.stdout
+    assert "rebooking_rate,0.2857\n" in kpis.stdout  # four places (SPEC §9)
 
 
 def test_retention_table_shows_cohorts_kpis_and_dropoff(db_url: str, clinic: Clinic) -> None:
@@ -117,10 +117,13 @@ def test_recalls_csv_lists_every_worklist_row_with_its_list(db_url: str,
     result = practice(db_url, "report", "recalls", "--as-of", "2026-07-02", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     # On 07-02 A and C have just lapsed (not recalled): recall due and to reactivate.
-    # B (last visit 05-10, program P3 every 3.5 days) is due a recall too.
+    # B (last visit 05-10, program P3 every 3.5 days) is due a recall too. Dee came in
+    # and booked nothing; Ann and Cat were referred out and no answer is recorded.
     assert sorted((r["list"], r["name"]) for r in rows) == [
         ("lapsed: reactivate", "Ann"), ("lapsed: reactivate", "Cat"),
+        ("prospect: nothing booked", "Dee"),
         ("recall due", "Ann"), ("recall due", "Bob"), ("recall due", "Cat"),
+        ("referral: awaiting answer", "Ann"), ("referral: awaiting answer", "Cat"),
     ]
 
 

@@ -112,7 +112,7 @@ def test_c6_a_visit_outside_any_program_is_normal(p: Practice) -> None:
     client = assessed_client(p)
     program_of(p, client, accept=True)
     p.new("visit", "complete", client, "--on", "2026-01-07")  # no --program: hit and miss
-    assert p.json("client", "show", client)["completed_visits"] == 1
+    assert p.json("client", "show", client, "--format", "json")["completed_visits"] == 1
 
 
 # -- P1–P5 -----------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def test_r1_a_referral_made_out_is_not_converted(p: Practice) -> None:
 def test_r2_one_referrer_is_one_key(p: Practice) -> None:
     first = client_of(p, "--source", "doctor", "--referrer", " Dr  Jones ")
     second = client_of(p, "--source", "doctor", "--referrer", "dr jones")
-    keys = {p.json("client", "show", c)["referrer"] for c in (first, second)}
+    keys = {p.json("client", "show", c, "--format", "json")["referrer"] for c in (first, second)}
     assert keys == {"dr jones"}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import Practice
-from tests.integration.test_migration_support import LEGACY
+from tests.integration.migration_support import LEGACY
 
 
 def test_a_deeply_nested_mapping_file_is_invalid_input(sqlite_url: str, tmp_path: Path) -> None:

@@ -128,6 +128,11 @@ def test_an_encrypted_ledgers_copy_stays_encrypted(db_url: str, tmp_path: Path) 
     restored.ok("restore", str(backup))
     assert NAME in restored.ok("client", "show", client)
     assert Practice(restored.db_url).run("client", "show", client).exit_code == 2
+    other = Practice(f"sqlite:///{tmp_path / 'other.db'}", key=AESCipher.create_key(32))
+    assert "does not open with PRACTICE_CIPHER_KEY" in other.fails(
+        1, "restore", str(backup)).stderr
+    no_key = Practice(db_url)  # a backup needs no key: it copies stored bytes
+    assert no_key.json("backup", str(tmp_path / "b2.db"), "--json")["events"] == 1
 
 
 def test_a_backup_is_never_written_through_a_link_nor_over_the_ledger(
@@ -166,3 +171,12 @@ def test_restoring_over_a_ledger_never_brings_back_a_client_it_had_erased(
     practice.ok("client", "erase", client, "--reason", "client request")  # on record again
     assert practice.json("client", "list", "--status", "erased", "--format", "json")[0][
         "client_id"] == client
+
+
+def test_backing_up_or_rotating_no_ledger_is_exit_2_and_makes_no_file(tmp_path: Path) -> None:
+    missing = Practice(f"sqlite:///{tmp_path / 'missing.db'}", key=AESCipher.create_key(32),
+                       env={"PRACTICE_NEW_CIPHER_KEY": AESCipher.create_key(32)}, init=False)
+    for args in (("backup", str(tmp_path / "b.db")), ("key", "rotate")):
+        run = missing.run(*args)
+        assert run.exit_code == 2 and "no ledger at" in run.stderr, run.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -135,10 +135,13 @@ def test_two_processes_completing_visits_for_one_client(db_url: str, tmp_path: P
 
 
 def test_processes_opening_a_new_store_at_once_all_succeed(db_url: str, tmp_path: Path) -> None:
-    """The first commands on an empty database (a fresh PostgreSQL schema) all create the
-    store at the same moment: none may fail because another created a table or type first."""
+    """`practice init` run at once on an empty database (a fresh PostgreSQL schema): all
+    create the store at the same moment, none may fail because another created a table or
+    type first; then actions at once all succeed (only init creates a ledger, SPEC §9)."""
     parties = 6
-    outcomes = race(db_url, tmp_path / "signals", ["client", "intake", "--name", "Racer"],
+    outcomes = race(db_url, tmp_path / "signals", ["init"], parties, False)
+    assert [o.code for o in outcomes] == [0] * parties, [o.stderr for o in outcomes]
+    outcomes = race(db_url, tmp_path / "again", ["client", "intake", "--name", "Racer"],
                     parties, False)
     assert [o.code for o in outcomes] == [0] * parties, [o.stderr for o in outcomes]
     assert count_events(db_url) == parties

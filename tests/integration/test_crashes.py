@@ -21,15 +21,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from click.testing import CliRunner
-from sqlalchemy import select
 
 from practice_es.application import PracticeLedger
-from practice_es.commands.main import cli
 from practice_es.infrastructure.settings import Settings
-from practice_es.projections.registry import all_projections
-from practice_es.projections.runner import ProjectionRunner
 from tests.cli.helpers import ensure_ledger
+from tests.integration.checks import check_chain, check_resume_equals_rebuild, events
 from tests.soak import quick_and_soak
 
 KILLS = quick_and_soak({"commands": 4, "rebuild": 3, "import": 2},
@@ -99,11 +95,6 @@ def worker(mode: str, db_url: str, rng: random.Random, tmp_path: Path) -> bool:
                           ready, longest=1.5)
 
 
-def events(ledger: PracticeLedger) -> list[Any]:
-    return [ledger.mapper.to_domain_event(n)
-            for n in ledger.recorder.select_notifications(start=None, limit=10**7)]
-
-
 def check_all_or_none(log: list[Any]) -> None:
     """Each two-event command of the worker left both of its events or neither."""
     named = Counter(type(e).__name__ for e in log)
@@ -118,31 +109,6 @@ def check_all_or_none(log: list[Any]) -> None:
     completions = {(e.originator_id, e.originator_version - 1) for e in log
                    if type(e).__name__ == "ProgramCompleted"}
     assert ends == completions
-
-
-def read_models(runner: ProjectionRunner) -> dict[str, list[tuple[str, ...]]]:
-    with runner.engine.connect() as conn:
-        return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
-                for p in runner.projections.values() for t in p.tables}
-
-
-def check_resume_equals_rebuild(db_url: str) -> list[Any]:
-    ledger = PracticeLedger(Settings(db_url=db_url, actor="check"))
-    runner = ProjectionRunner(ledger, all_projections())
-    try:
-        runner.catch_up()
-        resumed = read_models(runner)
-        runner.rebuild()
-        assert read_models(runner) == resumed
-        return events(ledger)
-    finally:
-        runner.close()
-        ledger.close()
-
-
-def check_chain(db_url: str) -> None:
-    verified = CliRunner().invoke(cli, ["audit", "verify"], env={**ENV, "PRACTICE_DB": db_url})
-    assert verified.exit_code == 0, verified.output
 
 
 @pytest.mark.parametrize("kills", KILLS)
@@ -168,6 +134,8 @@ def test_kills_during_rebuilds(db_url: str, tmp_path: Path, kills: dict[str, int
                  and bool(check_resume_equals_rebuild(db_url))
                  for _ in range(kills["rebuild"]))
     assert landed == kills["rebuild"]
+    print(f"\n{db_url.split(':')[0]}: {landed} of {kills['rebuild']} kills mid-rebuild, "
+          "each resumed to what a rebuild gives")
 
 
 def run_import(db_url: str, rejects: Path) -> list[str]:
@@ -223,3 +191,5 @@ def test_an_import_killed_again_and_again_then_run_again_ends_as_a_clean_one(
     assert done.returncode == 0, done.stderr
     assert imported(db_url) == clean_import.events
     check_resume_equals_rebuild(db_url)
+    print(f"\n{db_url.split(':')[0]}: {landed} of {kills['import']} kills mid-import; run "
+          f"again, {sum(clean_import.events.values())} events, equal to a clean import's")

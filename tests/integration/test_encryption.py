@@ -48,7 +48,7 @@ def test_with_a_key_no_stored_byte_shows_a_name_or_a_health_detail(db_url: str) 
     assert REFERRER.encode() in raw  # the search finds what is meant to be in clear
     for secret in SECRETS:
         assert secret.encode() not in raw, secret
-    shown = practice.ok("client", "show", client)  # and the key opens them all
+    shown = practice.ok("client", "show", client, "--format", "json")  # the key opens all
     assert NAME in shown and CONDITION in shown
     assert NAME in practice.ok("client", "list", "--search", "quarter", "--format", "csv")
 

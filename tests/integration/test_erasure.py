@@ -69,6 +69,7 @@ def everything_shown(practice: Practice, client: str, folder: Path) -> str:
     practice.ok("audit", "export", client, "--out", str(export))
     return "\n".join([
         practice.ok("client", "show", client),
+        practice.ok("client", "show", client, "--format", "json"),
         practice.ok("client", "list", "--format", "json"),
         practice.ok("client", "list", "--format", "csv"),
         practice.ok("audit", "history", client, "--format", "json"),
@@ -111,7 +112,8 @@ def test_an_erased_client_reads_as_erased_everywhere_and_nothing_stored_changed(
     shown = everything_shown(practice, client, tmp_path)
     for what, secret in SECRETS.items():
         assert secret not in shown, what
-    assert json.loads(practice.ok("client", "show", client))["name"] == "[erased]"
+    card = json.loads(practice.ok("client", "show", client, "--format", "json"))
+    assert card["name"] == "[erased]"
     assert [practice.json(*args, "--format", "json") for args in REPORTS] == reports
     after = practice.json("report", "timeline", client, "--format", "json")
     assert [e["measures"] for e in after["entries"]] == [
@@ -160,11 +162,12 @@ def test_an_interrupted_erasure_fails_closed_and_a_rerun_completes_it(db_url: st
         ledger.keys.destroy([UUID(client)])  # as if killed before ClientErased
     finally:
         ledger.close()
-    shown = json.loads(practice.ok("client", "show", client))
+    shown = json.loads(practice.ok("client", "show", client, "--format", "json"))
     assert (shown["name"], shown["conditions"], shown["status"]) == (
         "[erased]", ["[erased]"], "prospect")
     practice.new("client", "erase", client, "--reason", "client request")
-    assert json.loads(practice.ok("client", "show", client))["status"] == "erased"
+    card = json.loads(practice.ok("client", "show", client, "--format", "json"))
+    assert card["status"] == "erased"
 
 
 def test_an_erasure_says_why(db_url: str) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from practice_es.migration.mapping import load_preset
 from practice_es.migration.summary import ImportSummary
-from tests.integration.test_migration_support import run_import
+from tests.integration.migration_support import run_import
 
 CLIENTS = ("Client ID,First Name,Last Name,Date of Birth,Email,Mobile Phone,Referral Source,"
            "Referred By,Health Conditions,Contraindications,Client Since")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from practice_es.migration.details import SCRATCH_PREFIX, Detail, DetailIndex, remove_leftovers
-from tests.integration.test_migration_support import LEGACY
+from tests.integration.migration_support import LEGACY
 
 NOTE = "Focus on lumbar paraspinals"
 

@@ -17,12 +17,12 @@ from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
+from tests.integration.checks import read_models
 from tests.soak import quick_and_soak
 
 WRITERS, CLIENTS = 4, 5
@@ -85,12 +85,6 @@ def logged_ids(ledger: PracticeLedger) -> Counter[tuple[str, str]]:
                  or getattr(event, "assessment_id", None) or event.originator_id)
         found[name, str(ident)] += 1
     return found
-
-
-def read_models(runner: ProjectionRunner) -> dict[str, list[tuple[str, ...]]]:
-    with runner.engine.connect() as conn:
-        return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
-                for p in runner.projections.values() for t in p.tables}
 
 
 @pytest.mark.parametrize("per_writer", ACTIONS)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from practice_es.commands.main import cli
 from practice_es.domain.client import Client
-from tests.integration.test_migration_support import decoded, run_import
+from tests.integration.migration_support import decoded, run_import
 
 SAME_PRACTICE = ("generic", "cliniko", "openemr")
 

@@ -9,7 +9,7 @@ import pytest
 
 from practice_es.migration.recording import DomainWriter, FastWriter
 from tests.conftest import count_events
-from tests.integration.test_migration_support import (
+from tests.integration.migration_support import (
     run_import,
     stored_events,
     stored_states,
@@ -93,7 +93,7 @@ def test_the_fast_path_stores_exactly_the_events_the_domain_path_does(
 
 def test_the_writers_are_chosen_by_the_flag(db_url: str, tmp_path: Path) -> None:
     from practice_es.migration.recording import writer_for
-    from tests.integration.test_migration_support import opened
+    from tests.conftest import opened
 
     with opened(db_url) as ledger:
         assert isinstance(writer_for(ledger), FastWriter)

@@ -11,7 +11,7 @@ from practice_es.domain.client import Client
 from practice_es.domain.errors import InvalidInput
 from practice_es.migration.mapping import load_preset, parse_mapping
 from tests.conftest import count_events
-from tests.integration.test_migration_support import (
+from tests.integration.migration_support import (
     LEGACY,
     decoded,
     rejects,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from practice_es.domain.client import Client
 from practice_es.domain.program import ProgramOfCare
-from tests.integration.test_migration_support import (
+from tests.integration.migration_support import (
     csv_rows,
     decoded,
     rejects,

@@ -4,12 +4,13 @@ killed import run again ends as a clean run, never racing a batch of the killed 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from uuid import uuid4
 
@@ -21,10 +22,11 @@ from practice_es.audit.verify import verify_chain
 from practice_es.infrastructure.chain import as_chained
 from practice_es.migration.mapping import load_preset
 from practice_es.migration.recorder_process import RecorderProcess, Row
-from tests.conftest import count_events
-from tests.integration.test_migration_support import opened, run_import, stored_states
+from tests.conftest import count_events, opened
+from tests.integration.migration_support import run_import, stored_states
 
 BATCH = 300
+PATIENCE = 60.0  # seconds to wait for a condition before the test fails (not a measurement)
 GENERIC = load_preset("generic")
 
 
@@ -92,6 +94,34 @@ import_export(ledger, ImportRequest(paths=(Path(export),), mapping=load_preset("
 """
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Wait for the condition, failing after `PATIENCE` seconds (a bound, not a timing)."""
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize("seed", [21, 22])
 def test_an_import_killed_with_its_second_process_then_run_again_equals_a_clean_run(
         db_url: str, tmp_path: Path, export: Path, seed: int) -> None:
@@ -105,11 +135,12 @@ def test_an_import_killed_with_its_second_process_then_run_again_equals_a_clean_
         moment = chance.uniform(0.2, 0.7) * total
         while worker.poll() is None and (ledger.recorder.max_notification_id() or 0) < moment:
             time.sleep(0.005)
+        recorders = children_of(worker.pid)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
+    assert recorders  # the import had started its second process
+    wait_until(lambda: not any(map(alive, recorders)))  # which died with it, recording no more
     partial = count_events(db_url)
-    time.sleep(0.5)
-    assert count_events(db_url) == partial  # the second process died with it
 
     run_import(db_url, export, tmp_path, GENERIC, recorder_process=True, batch_events=BATCH)
 

@@ -2,7 +2,7 @@
 them) are the same whether kept up after each action, caught up once at the end, or rebuilt
 from nothing — SPEC §4's "a rebuild gives exactly the rows that incremental updating gave".
 With personal data sealed at rest, also when replayed by only the projections that name the
-topics whose personal fields they read (`Projection.opens`): the others' stay shut."""
+topics whose personal fields they read (`Projection.reads_personal_of`): the others' stay shut."""
 
 from __future__ import annotations
 
@@ -249,17 +249,18 @@ def opening_less(ledger: PracticeLedger) -> dict[str, list[tuple[Any, ...]]]:
     """The rows of a replay by only the projections that name the topics whose personal
     fields they read, as the second process of a rebuild replays (every sealed field of
     another topic left shut), into a database of its own."""
-    named = [p for p in all_projections() if p.opens is not None]
+    named = [p for p in all_projections() if p.reads_personal_of is not None]
     runner = ProjectionRunner(ledger, named,
                               engine=create_engine("sqlite://", poolclass=StaticPool))
-    saved, decoding.TWINS_FROM = decoding.TWINS_FROM, 0  # (the long replay's decoding)
+    saved = decoding.REPLAY_MODELS_FROM
+    decoding.REPLAY_MODELS_FROM = 0  # (the long replay's decoding)
     try:
         runner.catch_up()
         with runner.engine.connect() as conn:
             return {table.name: sorted(tuple(row) for row in conn.execute(select(table)))
                     for projection in named for table in projection.tables}
     finally:
-        decoding.TWINS_FROM = saved
+        decoding.REPLAY_MODELS_FROM = saved
         runner.close()
 
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from practice_es.application import PracticeLedger
 from practice_es.demo import record_demo
@@ -23,6 +22,7 @@ from practice_es.infrastructure.settings import Settings
 from practice_es.projections import decoding, indexes, parallel
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
+from tests.integration.checks import read_models
 
 ON = datetime.fromisoformat("2026-11-27T12:00+00:00")
 
@@ -65,12 +65,6 @@ def ledger(request: pytest.FixtureRequest, db_url: str) -> Iterator[PracticeLedg
         app.close()
 
 
-def read_models(runner: ProjectionRunner) -> dict[str, list[tuple[Any, ...]]]:
-    with runner.engine.connect() as conn:
-        return {t.name: sorted((tuple(row) for row in conn.execute(select(t))), key=repr)
-                for p in runner.projections.values() for t in p.tables}
-
-
 def visit_notes(runner: ProjectionRunner) -> list[str | None]:
     """The notes of every completed visit, as the runner's decoder makes the events."""
     head = runner.ledger.recorder.max_notification_id()
@@ -99,11 +93,11 @@ BOTH = pytest.mark.parametrize("ledger", ["plain", "encrypted"], indirect=True)
 
 
 @BOTH
-@pytest.mark.parametrize("twins", [False, True], ids=["short page", "long page"])
+@pytest.mark.parametrize("replay_models", [False, True], ids=["short page", "long page"])
 def test_fast_decoding_makes_exactly_the_mappers_events(
-        ledger: PracticeLedger, twins: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    if twins:  # every page long enough for the event classes' twins (decoding.py)
-        monkeypatch.setattr(decoding, "TWINS_FROM", 0)
+        ledger: PracticeLedger, replay_models: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if replay_models:  # every page long enough for replay models (decoding.py)
+        monkeypatch.setattr(decoding, "REPLAY_MODELS_FROM", 0)
     with runner_of(ledger) as runner:
         head = ledger.recorder.max_notification_id()
         raw = runner.reader.page(0, head, head)
@@ -124,7 +118,7 @@ def test_a_rebuild_decoding_long_pages_gives_the_rows_kept_up(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     """Twins and the plain opening of sealed fields (decoding.py), and the erasure and the
     correction written while the timeline's client_id index is left out (it is built then)."""
-    monkeypatch.setattr(decoding, "TWINS_FROM", 0)
+    monkeypatch.setattr(decoding, "REPLAY_MODELS_FROM", 0)
     with runner_of(ledger) as runner:
         kept_up = read_models(runner)
         runner.rebuild()
@@ -136,9 +130,9 @@ def test_a_rebuild_decoding_long_pages_gives_the_rows_kept_up(
 def test_projections_that_read_no_personal_field_rebuild_the_rows_kept_up(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     """A replay of only projections that name the topics whose personal fields they read
-    (`Projection.opens`: all but the timeline) leaves the others' sealed fields shut, as
+    (`Projection.reads_personal_of`: all but the timeline) leaves the others' sealed fields shut, as
     the second process of a rebuild does, and still gives the rows kept up."""
-    monkeypatch.setattr(decoding, "TWINS_FROM", 0)
+    monkeypatch.setattr(decoding, "REPLAY_MODELS_FROM", 0)
     with runner_of(ledger) as every:  # a visit with notes, sealed, to leave shut
         client = next(n.originator_id for n in reversed(
             ledger.recorder.select_notifications(1, 10**6))
@@ -146,7 +140,7 @@ def test_projections_that_read_no_personal_field_rebuild_the_rows_kept_up(
         ledger.complete_visit(client, on=ON, notes="felt better")
         every.catch_up()
         assert "felt better" in visit_notes(every)  # (the timeline reads them: opened)
-    named = [p for p in all_projections() if p.opens is not None]
+    named = [p for p in all_projections() if p.reads_personal_of is not None]
     assert len(named) == len(all_projections()) - 1
     runner = ProjectionRunner(ledger, named)
     try:
@@ -165,8 +159,8 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         kept_up = read_models(runner)
         two_processes(monkeypatch)
         started = []
-        start = parallel._start
-        monkeypatch.setattr(parallel, "_start", lambda *args: started.append(start(*args))
+        start = parallel.start_child
+        monkeypatch.setattr(parallel, "start_child", lambda *args: started.append(start(*args))
                             or started[-1])
         replayed = runner.rebuild()
         assert [child.returncode for child in started] == [0]  # it did its half
@@ -175,12 +169,36 @@ def test_a_rebuild_in_two_processes_gives_the_rows_kept_up(
         assert every_index(runner) <= index_names(runner)
 
 
+@pytest.mark.parametrize(("told", "load", "processes"), [
+    (None, 0.0, 2), ("2", 0.0, 2), ("1", 0.0, 1), (None, 9.0, 1),
+], ids=["idle", "told-two", "told-one", "busy"])
+def test_a_long_rebuild_takes_a_second_process_when_a_core_is_idle_unless_told_one(
+        ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch, told: str | None,
+        load: float, processes: int) -> None:
+    with runner_of(ledger) as runner:
+        kept_up = read_models(runner)
+        if told is None:
+            monkeypatch.delenv(parallel.PROCESSES, raising=False)
+        else:
+            monkeypatch.setenv(parallel.PROCESSES, told)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 0)  # "long": this practice will do
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+        started = []
+        start = parallel.start_child
+        monkeypatch.setattr(parallel, "start_child", lambda *args: started.append(start(*args))
+                            or started[-1])
+        runner.rebuild()
+        assert 1 + len(started) == processes
+        assert read_models(runner) == kept_up
+
+
 def test_the_rebuild_finishes_what_a_dead_second_process_left(
         ledger: PracticeLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     with runner_of(ledger) as runner:
         kept_up = read_models(runner)
         two_processes(monkeypatch)
-        monkeypatch.setattr(parallel, "_start", lambda settings, projections: subprocess.Popen(
+        monkeypatch.setattr(parallel, "start_child", lambda settings, projections: subprocess.Popen(
             [sys.executable, "-c", "raise SystemExit(1)"]))  # dies before doing anything
         runner.rebuild()
         assert read_models(runner) == kept_up

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import eventsourcing.domain
+import pytest
 from sqlalchemy import Connection
 
 from practice_es.application import PracticeLedger
@@ -29,19 +30,30 @@ def _report(ledger: PracticeLedger, make: Callable[[Connection], Any],
         runner.close()
 
 
-def _moment() -> datetime:
-    """A record time strictly between what was recorded before and what comes after."""
-    time.sleep(0.01)
-    moment = datetime.now(UTC)
-    time.sleep(0.01)
-    return moment
+class RecordClock:
+    """The ledger's record time, injected: each reading is one second after the last, so a
+    moment read between two actions falls strictly between their record times."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> RecordClock:
+    clock = RecordClock()
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock)
+    return clock
 
 
 def test_back_dated_visits_change_today_s_report_but_not_the_one_known_then(
-        ledger: PracticeLedger) -> None:
+        ledger: PracticeLedger, clock: RecordClock) -> None:
     ids = record_clinic(ledger)
     first = _report(ledger, retention_report)
-    moment = _moment()
+    moment = clock()
     # Recorded now, but they happened in February: C came twice more, D once.
     ledger.complete_visit(ids.c, on=at("2026-02-24 10:00"))
     ledger.complete_visit(ids.c, on=at("2026-03-03 10:00"))
@@ -58,7 +70,7 @@ def test_back_dated_visits_change_today_s_report_but_not_the_one_known_then(
 
 
 def test_every_report_can_be_reproduced_as_known_at_a_moment(
-        ledger: PracticeLedger) -> None:
+        ledger: PracticeLedger, clock: RecordClock) -> None:
     ids = record_clinic(ledger)
     reports: list[Callable[[Connection], Any]] = [
         referrals_report,
@@ -66,7 +78,7 @@ def test_every_report_can_be_reproduced_as_known_at_a_moment(
         lambda conn: worklists_report(conn, date(2026, 3, 15)),
     ]
     before = [_report(ledger, make) for make in reports]
-    moment = _moment()
+    moment = clock()
     ledger.complete_visit(ids.c, measures={"pain": 2}, on=at("2026-02-24 10:00"))
     ledger.receive_referral(source="doctor", referrer="dr jones", prospect="Max",
                             on=at("2026-01-30 09:00"))
@@ -76,8 +88,8 @@ def test_every_report_can_be_reproduced_as_known_at_a_moment(
 
 
 def test_a_moment_before_anything_was_recorded_gives_empty_reports(
-        ledger: PracticeLedger) -> None:
-    moment = _moment()
+        ledger: PracticeLedger, clock: RecordClock) -> None:
+    moment = clock()
     record_clinic(ledger)
     empty = _report(ledger, retention_report, known_at=moment)
     assert empty["cohorts"] == [] and empty["kpis"]["visits"] == 0

@@ -27,11 +27,14 @@ def test_sources_over_all_time(clinic: PracticeLedger) -> None:
     # flyer: R3 converted by B; B's 2 visits; B is active again after reactivating.
     # online: D's intake, no referral record, no visit, a prospect (not active).
     assert report["sources"] == [
-        {"kind": "doctor", "referrer": "dr jones", "referrals": 2, "converted": 1,
+        {"kind": "doctor", "referrer": "dr jones", "referrer_name": None,
+         "referrals": 2, "converted": 1,
          "conversion_rate": 0.5, "new_clients": 2, "visits": 5, "active_clients": 0},
-        {"kind": "advertising", "referrer": "flyer", "referrals": 1, "converted": 1,
+        {"kind": "advertising", "referrer": "flyer", "referrer_name": None,
+         "referrals": 1, "converted": 1,
          "conversion_rate": 1.0, "new_clients": 1, "visits": 2, "active_clients": 1},
-        {"kind": "online", "referrer": None, "referrals": 0, "converted": 0,
+        {"kind": "online", "referrer": None, "referrer_name": None,
+         "referrals": 0, "converted": 0,
          "conversion_rate": None, "new_clients": 1, "visits": 0, "active_clients": 0},
     ]
 
@@ -53,9 +56,11 @@ def test_a_window_counts_its_own_referrals_and_status_at_its_end(
     # No referral was received in Feb–Jun. Intakes: C (dr jones, 2 visits in the window,
     # still active on 06-30: C lapses only at the 07-01 sweep) and D (online).
     assert report["sources"] == [
-        {"kind": "doctor", "referrer": "dr jones", "referrals": 0, "converted": 0,
+        {"kind": "doctor", "referrer": "dr jones", "referrer_name": None,
+         "referrals": 0, "converted": 0,
          "conversion_rate": None, "new_clients": 1, "visits": 2, "active_clients": 1},
-        {"kind": "online", "referrer": None, "referrals": 0, "converted": 0,
+        {"kind": "online", "referrer": None, "referrer_name": None,
+         "referrals": 0, "converted": 0,
          "conversion_rate": None, "new_clients": 1, "visits": 0, "active_clients": 0},
     ]
     # dr jones: C in (intake 02-01); A's referral out (01-12) is before the window; the care

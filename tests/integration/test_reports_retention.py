@@ -49,6 +49,7 @@ def test_kpis_over_all_time(clinic: PracticeLedger) -> None:
         "visits": 7,
         "visit_average": 7 / 3,  # 7 visits by 3 distinct clients
         "pva": 7 / 3,  # every visit is a new client's here
+        "pva_period": 7 / 3,
         # rebooked: A 01-10 (booked 10:30 that day), C 02-03 (booked 18:00 that day).
         # Not: B 01-20 (booked the next day), C 02-10 (booked and cancelled that day), and
         # the visits after which nothing was booked.
@@ -86,6 +87,7 @@ def test_a_window_counts_only_its_own_period(clinic: PracticeLedger) -> None:
         "visits": 4,
         "visit_average": 2.0,  # 4 visits by A and C
         "pva": 2.0,  # C's 2 visits
+        "pva_period": 4.0,  # A's and C's 4 visits in the window, over C, the one new client
         "rebooking_rate": 0.25,  # C 02-03 only
         "lapsed": 0,
         "reactivated": 0,

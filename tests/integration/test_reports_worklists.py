@@ -23,6 +23,10 @@ class Desk:
     program: UUID
 
 
+def contact(ident: UUID, name: str) -> dict[str, object]:
+    return {"client_id": str(ident), "name": name, "phone": None, "email": None}
+
+
 @pytest.fixture
 def desk(ledger: PracticeLedger) -> Desk:
     """Gus (visit 2025-11-01) and Hal (2025-10-01) lapse at the 2026-02-15 sweep; Hal is
@@ -55,27 +59,28 @@ def test_worklists_as_of_a_day_give_each_reason(ledger: PracticeLedger, desk: De
     assert report["as_of"] == "2026-03-10"
     # Gus lapsed and was not recalled; Eve's last visit is 5 days old against her program's
     # 3.5-day interval. Fay is booked ahead; Hal was recalled since his lapse.
+    gus, eve, hal = (contact(desk.gus, "Gus"), contact(desk.eve, "Eve"),
+                     contact(desk.hal, "Hal"))
     assert report["recall_due"] == [
-        {"client_id": str(desk.gus), "name": "Gus", "last_visit_on": "2025-11-01",
-         "interval_days": None, "reason": "lapsed on 2026-02-15, not recalled since"},
-        {"client_id": str(desk.eve), "name": "Eve", "last_visit_on": "2026-03-05",
-         "interval_days": 3.5,
-         "reason": "last visit 5 days ago, nothing booked (program visits every 3.5 days)"},
+        {**gus, "last_visit_on": "2025-11-01",
+         "interval_days": None, "reasons": ["lapsed on 2026-02-15, not recalled since"]},
+        {**eve, "last_visit_on": "2026-03-05", "interval_days": 3.5,
+         "reasons": ["last visit 5 days ago, nothing booked (program visits every 3.5 days)"]},
     ]
     assert report["reevaluation_due"] == [{
-        "program_id": str(desk.program), "client_id": str(desk.eve), "name": "Eve",
+        "program_id": str(desk.program), **eve,
         "phase": "relief", "visits_completed": 2, "visits_planned": 4, "reevaluate_after": 2,
-        "reason": "2 of 4 visits completed; re-evaluation due at visit 2 (2026-03-05), "
-                  "none recorded since",
+        "reasons": ["2 of 4 visits completed; re-evaluation due at visit 2 (2026-03-05), "
+                    "none recorded since"],
     }]
     assert report["reactivate"] == [
-        {"client_id": str(desk.gus), "name": "Gus", "lapsed_on": "2026-02-15",
+        {**gus, "lapsed_on": "2026-02-15",
          "last_visit_on": "2025-11-01", "recalled_on": None,
-         "reason": "lapsed on 2026-02-15 (last visit 2025-11-01); not recalled yet"},
-        {"client_id": str(desk.hal), "name": "Hal", "lapsed_on": "2026-02-15",
+         "reasons": ["lapsed on 2026-02-15 (last visit 2025-11-01); not recalled yet"]},
+        {**hal, "lapsed_on": "2026-02-15",
          "last_visit_on": "2025-10-01", "recalled_on": "2026-02-20",
-         "reason": "lapsed on 2026-02-15 (last visit 2025-10-01); recalled by phone on "
-                   "2026-02-20, not back yet"},
+         "reasons": ["lapsed on 2026-02-15 (last visit 2025-10-01); recalled by phone on "
+                     "2026-02-20, not back yet"]},
     ]
 
 
@@ -84,9 +89,9 @@ def test_before_the_sweep_clients_out_of_a_program_are_due_after_28_days(
     report = build_report(ledger, lambda conn: worklists_report(conn, date(2026, 2, 10)))
     # Nobody has lapsed yet; Hal (132 days) and Gus (101 days) are due by the default
     # 28-day interval; Fay is booked ahead; Eve has not come in yet.
-    assert [(r["name"], r["reason"]) for r in report["recall_due"]] == [
-        ("Hal", "last visit 132 days ago, nothing booked (no program: default 28 days)"),
-        ("Gus", "last visit 101 days ago, nothing booked (no program: default 28 days)"),
+    assert [(r["name"], r["reasons"]) for r in report["recall_due"]] == [
+        ("Hal", ["last visit 132 days ago, nothing booked (no program: default 28 days)"]),
+        ("Gus", ["last visit 101 days ago, nothing booked (no program: default 28 days)"]),
     ]
     assert report["reevaluation_due"] == []
     assert report["reactivate"] == []
@@ -98,3 +103,46 @@ def test_a_reevaluation_clears_the_program_from_the_worklist(
                               on=at("2026-03-06 09:00"))
     report = build_report(ledger, lambda conn: worklists_report(conn, date(2026, 3, 10)))
     assert report["reevaluation_due"] == []
+
+
+def test_prospects_are_intakes_with_nothing_booked_or_done(ledger: PracticeLedger,
+                                                            desk: Desk) -> None:
+    ivy = ledger.record_intake(name="Ivy", phone="555-0107", email="ivy@example.org",
+                               referral_source="doctor", referrer="Dr Jones",
+                               on=at("2026-03-03 09:00"))
+    booked = ledger.record_intake(name="Jo", on=at("2026-03-03 09:00"))
+    ledger.schedule_visit(booked, at=at("2026-03-20 09:00"), on=at("2026-03-03 09:10"))
+    report = build_report(ledger, lambda conn: worklists_report(conn, date(2026, 3, 10)))
+    assert report["prospects"] == [{
+        "client_id": str(ivy), "name": "Ivy", "phone": "555-0107", "email": "ivy@example.org",
+        "intake_on": "2026-03-03",
+        "reasons": ["intake on 2026-03-03, 7 days ago; no visit booked or completed "
+                    "(came by doctor dr jones)"],
+    }]
+    before = build_report(ledger, lambda conn: worklists_report(conn, date(2026, 3, 2)))
+    assert before["prospects"] == []
+
+
+def test_referrals_awaiting_an_answer_one_row_per_client(ledger: PracticeLedger,
+                                                         desk: Desk) -> None:
+    first = ledger.make_referral(desk.eve, to="Dr Jones", reason="x-ray",
+                                 on=at("2026-03-02 09:00"))
+    second = ledger.make_referral(desk.eve, to="Dr Smith", reason="bloods",
+                                  on=at("2026-03-04 09:00"))
+    answered = ledger.make_referral(desk.fay, to="Dr Jones", reason="x-ray",
+                                    on=at("2026-03-02 09:00"))
+    ledger.record_referral_outcome(answered, cleared=False, on=at("2026-03-03 09:00"))
+    report = build_report(ledger, lambda conn: worklists_report(conn, date(2026, 3, 10)))
+    assert report["awaiting_answer"] == [{
+        **contact(desk.eve, "Eve"), "referral_ids": [str(first), str(second)],
+        "providers": ["dr jones", "dr smith"], "made_on": "2026-03-02",
+        "reasons": ["referred out to dr jones on 2026-03-02, 8 days ago; no answer yet",
+                    "referred out to dr smith on 2026-03-04, 6 days ago; no answer yet"],
+    }]
+
+
+def test_an_erased_client_is_on_no_list(ledger: PracticeLedger, desk: Desk) -> None:
+    ledger.erase_client(desk.gus, reason="asked", on=at("2026-03-06 09:00"))
+    report = build_report(ledger, lambda conn: worklists_report(conn, date(2026, 3, 10)))
+    lists = ("recall_due", "reevaluation_due", "reactivate", "prospects", "awaiting_answer")
+    assert all(row["client_id"] != str(desk.gus) for key in lists for row in report[key])

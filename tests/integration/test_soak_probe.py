@@ -20,7 +20,7 @@ import pytest
 
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
-from tests.integration.test_crashes import check_chain, check_resume_equals_rebuild
+from tests.integration.checks import check_chain, check_resume_equals_rebuild
 from tests.soak import quick_and_soak
 from tests.tmpfs import mounted_tmpfs, take_all_but
 

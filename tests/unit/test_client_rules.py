@@ -46,8 +46,9 @@ def booked(client: Client, when: str, on: str = "2026-01-05") -> UUID:
 # -- C1: a client exists from IntakeRecorded -------------------------------------------------
 
 def test_c1_a_client_exists_from_its_intake_as_a_prospect() -> None:
-    client = intake(email="ann@example.org", reasons=["neck pain"])
-    assert then(replayed(client)) == []
+    client = replayed(intake(email="ann@example.org", reasons=["neck pain"]))
+    assert (client.email, client.reasons, client.status) == (
+        "ann@example.org", ["neck pain"], "prospect")
     client = intake(email="ann@example.org")
     events = client.collect_events()
     assert [type(e).__name__ for e in events] == ["IntakeRecorded"]

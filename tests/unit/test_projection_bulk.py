@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
 
 from practice_es.application import PracticeLedger
-from practice_es.projections.base import wall
+from practice_es.projections.base import local_time
 from practice_es.projections.bulk import KEY, _sqlite_datetime, insert_rows, update_rows
 from practice_es.projections.runner import ProjectionRunner
 from practice_es.projections.visits import visits
@@ -42,7 +42,7 @@ def test_rows_read_back_as_written_and_rows_must_name_the_same_columns() -> None
 
 def test_a_time_with_an_offset_is_written_as_its_wall_clock_time(ledger: PracticeLedger) -> None:
     """The projections pass an event's own time to the bulk writer (wall-clock time in the
-    practice's zone, offset and all): each backend stores what `wall` would have given."""
+    practice's zone, offset and all): each backend stores what `local_time` would have given."""
     from practice_es.projections.visits import VisitBook
 
     india = timezone(timedelta(hours=5, minutes=30))
@@ -57,14 +57,14 @@ def test_a_time_with_an_offset_is_written_as_its_wall_clock_time(ledger: Practic
             update_rows(conn, visits, "visit_id", ("closed_on",),
                         [{"closed_on": booked, KEY: "v1"}])
             row = conn.execute(select(visits.c.booked_on, visits.c.at, visits.c.closed_on)).one()
-        assert tuple(row) == (wall(booked), wall(at), wall(booked))
+        assert tuple(row) == (local_time(booked), local_time(at), local_time(booked))
     finally:
         runner.close()
 
 
 @given(st.datetimes(timezones=ZONES))
 def test_a_wall_clock_time_is_the_time_without_its_zone(moment: datetime) -> None:
-    made = wall(moment)
+    made = local_time(moment)
     assert made == moment.replace(tzinfo=None)
     assert (made.tzinfo, made.fold) == (None, moment.fold)
 

@@ -10,14 +10,13 @@ from pathlib import Path
 from practice_es.application import PracticeLedger
 from practice_es.audit.api import verify_ledger
 from practice_es.audit.verify import Verification
-from practice_es.domain.errors import InvalidInput, PracticeError
+from practice_es.domain.errors import InvalidInput
 from practice_es.infrastructure import backup as files
+from practice_es.infrastructure.backup import CopyRefused
+from practice_es.infrastructure.crypto import WrongKey
+from practice_es.infrastructure.outputs import check_output, replaced
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import prepare_sqlite_file
-
-
-class CopyRefused(PracticeError):
-    """The copy does not verify, or restoring it would replace recorded events (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -32,11 +31,9 @@ class Copy:
 
 def back_up(ledger: PracticeLedger, target: Path) -> Copy:
     """Copy the ledger to `target` while others keep recording, verify the copy, publish it."""
-    target = files.checked_target(target)
     source = ledger.location.path
-    if source is not None and target.exists() and target.samefile(source):
-        raise InvalidInput("FILE", "is the ledger itself: name another file")
-    with files.temporary_beside(target) as temporary:
+    check_output("FILE", target, [source] if source is not None else [])
+    with replaced(target) as temporary, files.companions_removed(temporary):
         if source is not None:
             files.sqlite_copy(source, temporary)
         else:
@@ -44,7 +41,6 @@ def back_up(ledger: PracticeLedger, target: Path) -> Copy:
 
             dump_postgres(ledger, temporary)
         verified = _verified(temporary, "the copy just made")
-        files.publish(temporary, target)
     return Copy(target, verified.events, verified.head)
 
 
@@ -59,14 +55,14 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         from practice_es.audit.backup_postgres import restore_postgres
 
         verified = _verified(backup, str(backup))
+        _opens_with_the_key(backup, settings, str(backup))
         kept = restore_postgres(settings, backup, force)
         return Copy(backup, verified.events, verified.head, kept)
-    target = location.path
-    if target.exists() and target.samefile(backup):
-        raise InvalidInput("FILE", "is the ledger itself")
+    target = check_output("db", location.path, [backup])  # (a link is not followed)
     with files.temporary_beside(target) as copy:
         files.sqlite_copy(backup, copy)  # verified as it will be restored, byte for byte
         verified = _verified(copy, str(backup))
+        _opens_with_the_key(copy, settings, str(backup))
         if files.holds_events(target) and not force:
             raise CopyRefused(f"the ledger at {target} holds events: `practice restore "
                               "--force` replaces them with the copy")
@@ -76,6 +72,19 @@ def restore(settings: Settings, backup: Path, force: bool) -> Copy:
         prepare_sqlite_file(target)
         files.sqlite_copy(copy, target)  # into the live file: one transaction for its readers
     return Copy(backup, verified.events, verified.head, len(destroyed))
+
+
+def _opens_with_the_key(path: Path, settings: Settings, what: str) -> None:
+    """With PRACTICE_CIPHER_KEY set, the copy must open with it: else the restored ledger
+    would refuse every command (a backup keeps the key it was made with)."""
+    if not settings.cipher_key:
+        return
+    try:
+        PracticeLedger(Settings(db_url=f"sqlite:///{path}", actor="backup",
+                                cipher_key=settings.cipher_key)).close()
+    except WrongKey as error:
+        raise CopyRefused(f"{what} does not open with PRACTICE_CIPHER_KEY ({error.message}): "
+                          "set the key it was made with") from None
 
 
 def _verified(path: Path, what: str) -> Verification:

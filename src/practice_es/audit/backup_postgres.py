@@ -70,7 +70,7 @@ def restore_postgres(settings: Settings, backup: Path, force: bool) -> int:
     """Load a verified backup file into the practice's schema, in one transaction; the read
     models are reset to rebuild. The keys the replaced ledger had destroyed stay destroyed:
     returns how many."""
-    from practice_es.audit.backup import CopyRefused
+    from practice_es.infrastructure.backup import CopyRefused
 
     target = PracticeLedger(settings, check_key=False)  # makes the tables, opens no key
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +29,10 @@ BATCH = 8  # derived ids asked for per query; a client rarely has more programs 
 NUMBERED: tuple[Callable[[UUID, int], UUID], ...] = (program_id, outbound_referral_id)
 ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp",
             "occurred_on", "actor"}
+
+
+def in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
+    return moment.astimezone(zone) if zone is not None else moment
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,13 @@ class Entry:
     def data(self) -> dict[str, Any]:
         return self.event.model_dump(mode="json", exclude=ENVELOPE)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """With `zone` (the practice's), both times are given in it: the same instants."""
         event = self.event
         return {
             "position": self.position,
-            "recorded_at": event.timestamp.isoformat(),
-            "occurred_on": event.occurred_on.isoformat(),
+            "recorded_at": in_zone(event.timestamp, zone).isoformat(),
+            "occurred_on": in_zone(event.occurred_on, zone).isoformat(),
             "actor": event.actor,
             "aggregate": self.aggregate,
             "aggregate_id": str(event.originator_id),
@@ -71,11 +76,11 @@ class History:
     entries: list[Entry]
     state: dict[str, Any] | None  # None: the client was not yet known at `as_of`
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         return {
             "client_id": str(self.client_id),
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "events": [entry.as_json() for entry in self.entries],
+            "as_of": in_zone(self.as_of, zone).isoformat() if self.as_of else None,
+            "events": [entry.as_json(zone) for entry in self.entries],
             "state": self.state,
         }
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import tzinfo
 from typing import Any
 
-from practice_es.audit.history import Entry, History, notes
+from practice_es.audit.history import Entry, History, in_zone, notes
 
 DETAIL_WIDTH = 60
 
 
-def _when(moment: Any) -> str:
-    return str(moment.strftime("%Y-%m-%d %H:%M"))
+def _when(moment: Any, zone: tzinfo | None = None) -> str:
+    return str(in_zone(moment, zone).strftime("%Y-%m-%d %H:%M"))
 
 
 def _details(entry: Entry) -> str:
@@ -38,7 +39,8 @@ def _state_rows(state: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def print_history(history: History) -> None:
+def print_history(history: History, zone: tzinfo | None = None) -> None:
+    """The history's times in `zone` (the practice's), when given."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -53,7 +55,8 @@ def print_history(history: History) -> None:
     for entry in history.entries:
         event, marks = entry.event, flagged.get(entry.position, [])
         style = "yellow" if any(m.startswith("back-dated") for m in marks) else None
-        cells = (str(entry.position), _when(event.timestamp), _when(event.occurred_on),
+        cells = (str(entry.position), _when(event.timestamp, zone),
+                 _when(event.occurred_on, zone),
                  event.actor, f"{entry.aggregate} {str(event.originator_id)[:8]}",
                  str(event.originator_version), entry.name, _details(entry), ", ".join(marks))
         # Text, not markup: what a user typed must never be read as rich's [style] tags.

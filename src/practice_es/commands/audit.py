@@ -11,7 +11,8 @@ import click
 
 from practice_es.commands.context import PracticeContext, action, pass_practice
 from practice_es.commands.output import dumps, say
-from practice_es.commands.params import DATETIME, ID
+from practice_es.commands.params import DATETIME
+from practice_es.commands.references import CLIENT
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -27,7 +28,7 @@ def audit() -> None:
 
 
 @audit.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--as-of", type=DATETIME, default=None, help=AS_OF_HELP)
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
@@ -40,10 +41,11 @@ def history(practice: PracticeContext, client_id: UUID, as_of: datetime | None,
     from practice_es.audit.render import print_history
 
     found = history_of(practice.ledger(), practice.runner(), client_id, as_of)
+    zone = practice.settings.zone
     if fmt == "json":
-        click.echo(dumps(found.as_json()))
+        click.echo(dumps(found.as_json(zone)))
     else:
-        print_history(found)
+        print_history(found, zone)
 
 
 @audit.command()
@@ -94,7 +96,7 @@ def _judge(result: Verification) -> None:
 
 
 @audit.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               required=True, help="The JSON file to write (readable by its owner only).")
 @click.option("--as-of", type=DATETIME, default=None, help=AS_OF_HELP)
@@ -125,7 +127,7 @@ def _assignments(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--version", "version", type=click.IntRange(min=1), required=True,
               help="The version of the client's entry to correct (see `audit history`).")
 @click.option("--set", "assignments", multiple=True, required=True, metavar="FIELD=VALUE",

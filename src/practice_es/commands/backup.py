@@ -22,14 +22,21 @@ def backup(practice: PracticeContext, file: Path, as_json: bool) -> None:
     FILE is written only once the copy verifies (owner-only, renamed into place). The copy of
     an encrypted ledger stays encrypted: keep the key apart from it. On PostgreSQL the copy
     holds the practice's log, chain and keys (the read models are rebuilt on restore). Prints
-    the copy's chain head: keep it elsewhere for `audit verify --expect-head`.
+    the copy's chain head: keep it elsewhere for `audit verify --expect-head`. No key is
+    needed to make a backup.
     """
-    from practice_es.audit.backup import CopyRefused, back_up
+    from practice_es.application import PracticeLedger
+    from practice_es.audit.backup import back_up
+    from practice_es.infrastructure.backup import CopyRefused
 
+    # It copies stored bytes, as `audit verify` reads them: no key needed.
+    ledger = PracticeLedger(practice.settings, check_key=False, create=False)
     try:
-        copy = back_up(practice.ledger(), file)
+        copy = back_up(ledger, file)
     except CopyRefused as error:
         _refuse(error)
+    finally:
+        ledger.close()
     say(f"backed up {copy.events} events to {copy.path}; the copy's chain verifies")
     emit_result({"head": copy.head, "events": copy.events, "file": str(copy.path)}, as_json)
 
@@ -42,12 +49,14 @@ def backup(practice: PracticeContext, file: Path, as_json: bool) -> None:
 def restore(practice: PracticeContext, file: Path, force: bool, as_json: bool) -> None:
     """Replace the ledger with the backup in FILE, once the backup's hash chain verifies.
 
-    Refuses (exit 1) a backup whose chain does not verify, and a ledger that holds events
-    unless --force is given. Stop other `practice` processes first. Prints the restored chain
-    head; the read models catch up on the next command.
+    Creates the ledger if there is none. Refuses (exit 1) a backup whose chain does not
+    verify, one that does not open with PRACTICE_CIPHER_KEY when it is set, and a ledger that
+    holds events unless --force is given; the clients that ledger had erased stay erased.
+    Stop other `practice` processes first. Prints the restored chain head; the read models
+    catch up on the next command.
     """
-    from practice_es.audit.backup import CopyRefused
     from practice_es.audit.backup import restore as restore_copy
+    from practice_es.infrastructure.backup import CopyRefused
 
     try:
         copy = restore_copy(practice.settings, file, force)

@@ -9,8 +9,9 @@ from uuid import UUID
 import click
 
 from practice_es.commands.context import PracticeContext, action, pass_practice
-from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain
-from practice_es.commands.params import DATE, ID, MEASURE, measures_dict
+from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain, say
+from practice_es.commands.params import DATE, MEASURE, measures_dict
+from practice_es.commands.references import CLIENT, REFERRAL
 from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def client() -> None:
               help="Blocks programs and visits until cleared (C2).")
 @click.option("--source", type=click.Choice(SOURCE_KINDS), help="How the client found us.")
 @click.option("--referrer", help="Who referred them (a doctor's key, a client id…).")
-@click.option("--referral", type=ID, help="The referral this intake converts (R1).")
+@click.option("--referral", type=REFERRAL, help="The referral this intake converts (R1).")
 @action
 def intake(ledger: PracticeLedger, dob: date | None, source: str | None,
            referral: UUID | None, **fields: Any) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def intake(ledger: PracticeLedger, dob: date | None, source: str | None,
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--findings", required=True)
 @click.option("--measure", "measures", type=MEASURE, multiple=True)
 @click.option("--contraindication", "contraindications", multiple=True)
@@ -65,7 +66,7 @@ def assess(ledger: PracticeLedger, client_id: UUID, findings: str,
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--contraindication", required=True)
 @click.option("--by", required=True, help="Who cleared it (the provider).")
 @action
@@ -75,7 +76,7 @@ def clear(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, A
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--name")
 @click.option("--email")
 @click.option("--phone")
@@ -86,7 +87,7 @@ def update(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, 
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--condition", "conditions", multiple=True)
 @click.option("--medication", "medications", multiple=True)
 @click.option("--contraindication", "contraindications", multiple=True)
@@ -97,7 +98,7 @@ def health(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, 
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--channel", required=True, type=click.Choice(RECALL_CHANNELS))
 @action
 def recall(ledger: PracticeLedger, client_id: UUID, channel: str, on: Any) -> dict[str, Any]:
@@ -112,35 +113,49 @@ def recall(ledger: PracticeLedger, client_id: UUID, channel: str, on: Any) -> di
 @click.option("--json", "as_json", is_flag=True)
 @pass_practice
 def lapse_sweep(practice: PracticeContext, as_of: date, after_days: int, as_json: bool) -> None:
-    """Record Lapsed for each client lapsed by AS_OF (C4); prints their ids, each once."""
+    """Record Lapsed for each client lapsed by AS_OF (C4); prints their ids, each once (their
+    names and short ids go to stderr, for whoever reads the terminal)."""
     from practice_es.projections.clients import lapse_candidates
+    from practice_es.projections.references import client_names, short_id
 
     runner = practice.runner()
     runner.catch_up()
     with runner.engine.connect() as conn:
-        candidates = [UUID(c) for c in lapse_candidates(conn, as_of, after_days)]
+        found = lapse_candidates(conn, as_of, after_days)
+        names = client_names(conn, found)
+    candidates = [UUID(c) for c in found]
     lapsed = practice.ledger().sweep_lapses(candidates, as_of=as_of, after_days=after_days)
     emit_result({"lapsed": lapsed}, as_json)
+    for ident in lapsed:
+        say(f"lapsed: {names.get(str(ident), '?')} ({short_id(ident)})")
+    say(f"{len(lapsed)} client(s) lapsed as of {as_of}")
     practice.hand_off_catch_up()
 
 
 @client.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
+@click.option("--format", "fmt", type=click.Choice(("card", "json")), default="card",
+              show_default=True, help="A card to read, or JSON for scripts.")
 @pass_practice
-def show(practice: PracticeContext, client_id: UUID) -> None:
-    """Show what the ledger knows of a client, as JSON."""
+def show(practice: PracticeContext, client_id: UUID, fmt: str) -> None:
+    """A client's card: status, contact, open contraindications, the current program and
+    its progress, the last and next visit, referrals awaiting an answer."""
+    from datetime import datetime
+
+    from practice_es.reports.card import client_card
+    from practice_es.reports.source import build
+
     ledger = practice.ledger()
     found = ledger.client(client_id)
-    state = found.snapshot_state()
-    state = {k: v for k, v in state.items() if not k.startswith("_")}
-    state["client_id"] = str(client_id)
-    state["scheduled"] = sorted(state["scheduled"].values(), key=lambda v: v["at"])
-    state.pop("closed_visit_ids")
-    state["programs"] = [
-        {"program_id": str(p.id), "phase": p.phase, "status": p.status, "visits": p.visits}
-        for p in ledger.programs_of(client_id)
-    ]
-    click.echo(dumps({k: plain(v) for k, v in state.items()}))
+    zone = practice.settings.zone
+    card = build(ledger, practice.runner, None,
+                 lambda conn: client_card(conn, found, datetime.now(zone), zone))
+    if fmt == "json":
+        click.echo(dumps({k: plain(v) for k, v in card.items()}))
+    else:
+        from practice_es.commands.card import card_text
+
+        click.echo(card_text(card))
 
 
 @client.command("list")

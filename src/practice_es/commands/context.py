@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import click
 
@@ -56,6 +57,12 @@ class PracticeContext:
             if self._runner.read_only:
                 _say_read_only(self._runner)
         return self._runner
+
+    def resolve(self, kind: str, text: str) -> UUID:
+        """What a typed CLIENT, PROGRAM, VISIT or REFERRAL names (projections/references.py)."""
+        from practice_es.projections.references import resolve_reference
+
+        return resolve_reference(self.runner(), kind, text)
 
     def hand_off_catch_up(self) -> None:
         """After an action: the read models catch up in a detached follower (ADR 14), or

@@ -9,14 +9,14 @@ import click
 
 from practice_es.commands.context import PracticeContext, action
 from practice_es.commands.output import say
-from practice_es.commands.params import ID
+from practice_es.commands.references import CLIENT
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 
 @click.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--reason", required=True,
               help="Why (e.g. 'client request'); stored in clear, so never what was erased.")
 @action
@@ -28,14 +28,14 @@ def erase(ledger: PracticeLedger, client_id: UUID, reason: str, on: Any) -> dict
     event changes. Running it again on an erased client completes an interrupted erasure.
     """
     clean = ledger.erase_client(client_id, reason=reason, on=on)
-    clean = _rewrite_read_models() and clean
+    clean = rewrite_read_models() and clean
     if not clean:
         say("erased; another process was reading the ledger, so the erased details' old bytes "
             "leave the database file at its next checkpoint")
     return {"client_id": client_id}
 
 
-def _rewrite_read_models() -> bool:
+def rewrite_read_models() -> bool:
     """Here, not in a follower: the read models show the client as erased, and the old pages
     of their rows leave the write-ahead log, before the command exits. False if they could not
     (the next command catches up; SQLite's next checkpoint empties the log)."""

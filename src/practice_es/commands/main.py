@@ -114,6 +114,7 @@ COMMAND_GROUPS = {
     "referral": "practice_es.commands.referrals:referral",
     "projections": "practice_es.commands.projections:projections",
     "report": "practice_es.commands.reports:report",
+    "schedule": "practice_es.commands.schedule:schedule",
     "audit": "practice_es.commands.audit:audit",
     "migrate": "practice_es.commands.migrate:migrate",
     "key": "practice_es.commands.keys:key",

@@ -9,6 +9,7 @@ import click
 
 from practice_es.commands.context import action
 from practice_es.commands.params import ID, MEASURE, measures_dict
+from practice_es.commands.references import CLIENT, PROGRAM
 from practice_es.domain.program import OUTCOMES, PHASES
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def program() -> None:
 
 
 @program.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--phase", required=True, type=click.Choice(PHASES))
 @click.option("--visits", required=True, type=int, help="Number of visits planned (≥ 1).")
 @click.option("--per-week", "per_week", required=True, type=float,
@@ -41,7 +42,7 @@ def recommend(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[st
 
 def _lifecycle(name: str, method: str, help_text: str) -> None:
     @program.command(name=name, help=help_text)
-    @click.argument("program_id", type=ID)
+    @click.argument("program_id", type=PROGRAM, metavar="PROGRAM")
     @click.option("--reason", help="Why (kept on record).")
     @action
     def command(ledger: PracticeLedger, program_id: UUID, **fields: Any) -> dict[str, Any]:
@@ -56,7 +57,7 @@ _lifecycle("discontinue", "discontinue_program",
 
 
 @program.command()
-@click.argument("program_id", type=ID)
+@click.argument("program_id", type=PROGRAM, metavar="PROGRAM")
 @click.option("--findings", required=True)
 @click.option("--measure", "measures", type=MEASURE, multiple=True)
 @click.option("--outcome", required=True, type=click.Choice(OUTCOMES))

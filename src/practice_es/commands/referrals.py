@@ -8,7 +8,7 @@ from uuid import UUID
 import click
 
 from practice_es.commands.context import action
-from practice_es.commands.params import ID
+from practice_es.commands.references import CLIENT, REFERRAL
 from practice_es.domain.client import SOURCE_KINDS
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def receive(ledger: PracticeLedger, **fields: Any) -> dict[str, Any]:
 
 
 @referral.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--to", required=True, help="The provider referred to.")
 @click.option("--reason", required=True, help="Why (e.g. the contraindication).")
 @action
@@ -41,7 +41,7 @@ def make(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, An
 
 
 @referral.command()
-@click.argument("referral_id", type=ID)
+@click.argument("referral_id", type=REFERRAL, metavar="REFERRAL")
 @click.option("--cleared/--not-cleared", required=True)
 @click.option("--note")
 @action
@@ -51,7 +51,7 @@ def outcome(ledger: PracticeLedger, referral_id: UUID, **fields: Any) -> dict[st
 
 
 @referral.command()
-@click.argument("referral_id", type=ID)
+@click.argument("referral_id", type=REFERRAL, metavar="REFERRAL")
 @click.option("--summary", required=True)
 @action
 def report(ledger: PracticeLedger, referral_id: UUID, **fields: Any) -> dict[str, Any]:

@@ -14,7 +14,8 @@ import click
 
 from practice_es.commands.context import PracticeContext, pass_practice
 from practice_es.commands.output import FORMATS
-from practice_es.commands.params import DATE, DATETIME, ID
+from practice_es.commands.params import DATE, DATETIME
+from practice_es.commands.references import CLIENT
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -58,7 +59,13 @@ def report() -> None:
 def retention(practice: PracticeContext, by: str, view: str | None, chart: str | None,
               start: date | None, end: date | None, fmt: str,
               known_at: datetime | None) -> None:
-    """Retention cohorts, drop-off by visit number, and the KPIs of the window."""
+    """Retention cohorts, drop-off by visit number, and the KPIs of the window.
+
+    \b
+    pva         completed visits in the window of the clients new in it, per new client
+    pva_period  every completed visit in the window per new client (consultants' PVA)
+    Rates print as percentages in tables; JSON keeps the exact number, CSV 4 decimals.
+    Every figure is defined in docs/reports.md."""
     from practice_es.reports import charts, render
     from practice_es.reports.age_bands import age_band_report
     from practice_es.reports.retention import retention_report
@@ -97,7 +104,7 @@ def referrals(practice: PracticeContext, view: str | None, chart: str | None,
 
 
 @report.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--as-of", "as_of", type=DATE, help="Report date (default today).")
 @click.option("--view", type=click.Choice(("entries", "programs")), default=None)
 @report_options()
@@ -109,18 +116,23 @@ def timeline(practice: PracticeContext, client_id: UUID, as_of: date | None,
     from practice_es.reports.timeline import timeline_report
 
     day = report_day(practice.ledger(), as_of, known_at)
-    data = _build(practice, known_at, lambda conn: timeline_report(conn, str(client_id), day))
+    zone = practice.settings.zone
+    data = _build(practice, known_at,
+                  lambda conn: timeline_report(conn, str(client_id), day, zone))
     render.emit(data, fmt, render.timeline_views(data), view)
 
 
 @report.command()
 @click.option("--as-of", "as_of", type=DATE, help="The worklists' day (default today).")
-@click.option("--view", type=click.Choice(("recall_due", "reevaluation_due", "reactivate")),
-              default=None)
+@click.option("--view", type=click.Choice(("all", "recall_due", "reevaluation_due", "reactivate",
+                                           "prospects", "awaiting_answer")), default=None,
+              help="One list only (CSV: every list in one file unless told).")
 @report_options()
 def recalls(practice: PracticeContext, as_of: date | None, view: str | None, fmt: str,
             known_at: datetime | None) -> None:
-    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate."""
+    """Worklists: recalls due, re-evaluations due, lapsed clients to reactivate, prospects
+    with nothing booked, referrals out awaiting an answer. Each row: name, phone, e-mail,
+    reasons; a client once per list. CSV is ready for a mailing or SMS tool."""
     from practice_es.reports import render
     from practice_es.reports.source import report_day
     from practice_es.reports.worklists import worklists_report

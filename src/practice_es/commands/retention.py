@@ -10,6 +10,7 @@ from uuid import UUID
 import click
 
 from practice_es.commands.context import PracticeContext, pass_practice
+from practice_es.commands.erasure import rewrite_read_models
 from practice_es.commands.output import FORMATS, dumps, emit_rows, plain, say
 from practice_es.commands.params import DATE
 
@@ -57,9 +58,10 @@ def retention_sweep(practice: PracticeContext, years: int, minors_until_age: int
             say(f"the sweep stopped after erasing the {len(log)} client(s) listed; "
                 "run it again to finish")
         raise
+    if log and not dry_run and not rewrite_read_models():
+        say("another process was reading the ledger: the erased details' old bytes leave the "
+            "database file at its next checkpoint")
     _print_log(log, ledger, "json" if as_json else fmt, dry_run)
-    if log and not dry_run:
-        practice.hand_off_catch_up()
 
 
 def _print_log(log: list[dict[str, Any]], ledger: Any, fmt: str, dry_run: bool) -> None:

@@ -8,7 +8,8 @@ from uuid import UUID
 import click
 
 from practice_es.commands.context import action
-from practice_es.commands.params import DATETIME, ID, MEASURE, measures_dict
+from practice_es.commands.params import DATETIME, MEASURE, measures_dict
+from practice_es.commands.references import CLIENT, PROGRAM, VISIT
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -20,9 +21,9 @@ def visit() -> None:
 
 
 @visit.command()
-@click.argument("client_id", type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
 @click.option("--at", required=True, type=DATETIME, help="When the visit is booked for.")
-@click.option("--program", type=ID, help="The active program it belongs to (C3).")
+@click.option("--program", type=PROGRAM, help="The active program it belongs to (C3).")
 @action
 def schedule(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:
     """Book a visit (VisitScheduled). Prints the visit id."""
@@ -30,8 +31,8 @@ def schedule(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str
 
 
 @visit.command()
-@click.argument("client_id", type=ID)
-@click.option("--visit", "visit_id", required=True, type=ID)
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
+@click.option("--visit", "visit_id", required=True, type=VISIT)
 @click.option("--at", required=True, type=DATETIME)
 @action
 def reschedule(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:
@@ -40,9 +41,9 @@ def reschedule(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[s
 
 
 @visit.command()
-@click.argument("client_id", type=ID)
-@click.option("--visit", "visit_id", type=ID, help="The booked visit (omit for a walk-in).")
-@click.option("--program", type=ID, help="The active program it belongs to (C3).")
+@click.argument("client_id", type=CLIENT, metavar="CLIENT")
+@click.option("--visit", "visit_id", type=VISIT, help="The booked visit (omit for a walk-in).")
+@click.option("--program", type=PROGRAM, help="The active program it belongs to (C3).")
 @click.option("--measure", "measures", type=MEASURE, multiple=True)
 @click.option("--notes")
 @action
@@ -55,8 +56,8 @@ def complete(ledger: PracticeLedger, client_id: UUID,
 
 def _closing(name: str, method: str, help_text: str) -> None:
     @visit.command(name=name, help=help_text)
-    @click.argument("client_id", type=ID)
-    @click.option("--visit", "visit_id", required=True, type=ID)
+    @click.argument("client_id", type=CLIENT, metavar="CLIENT")
+    @click.option("--visit", "visit_id", required=True, type=VISIT)
     @click.option("--reason")
     @action
     def command(ledger: PracticeLedger, client_id: UUID, **fields: Any) -> dict[str, Any]:

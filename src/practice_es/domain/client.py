@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -22,8 +22,19 @@ from practice_es.domain.keys import normalise_condition, normalise_key
 from practice_es.domain.measures import validate_measures
 from practice_es.domain.visits import ArchiveReader, PastVisits
 
-if TYPE_CHECKING:
-    from practice_es.domain.program import ProgramOfCare
+
+class VisitProgram(Protocol):
+    """What rule C3 reads of the program a visit is for (a `program.ProgramOfCare`)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def client_id(self) -> UUID: ...
+
+    @property
+    def status(self) -> str: ...
+
 
 SOURCE_KINDS = ("client", "doctor", "advertising", "online", "walk-in", "other")
 RECALL_CHANNELS = ("phone", "email", "sms", "letter")
@@ -361,7 +372,7 @@ class Client(PracticeAggregate):
             )
 
     def schedule_visit(
-        self, stamp: Stamp, visit_id: UUID, at: datetime, program: ProgramOfCare | None
+        self, stamp: Stamp, visit_id: UUID, at: datetime, program: VisitProgram | None
     ) -> None:
         self._check_not_before_intake(at, "a visit")
         self._check_program(program)
@@ -382,7 +393,7 @@ class Client(PracticeAggregate):
         self._trigger(self.VisitMissed, stamp, visit_id=visit_id, reason=reason)
 
     def complete_visit(
-        self, stamp: Stamp, visit_id: UUID, program: ProgramOfCare | None,
+        self, stamp: Stamp, visit_id: UUID, program: VisitProgram | None,
         measures: dict[str, float], notes: str | None, booked: bool,
     ) -> None:
         """Complete a booked visit (`booked`) or a walk-in one; C5 reactivates a lapsed client."""
@@ -502,7 +513,7 @@ class Client(PracticeAggregate):
                 "C3", f"{what} on {when.date()} would precede the intake on {self.intake_on.date()}"
             )
 
-    def _check_program(self, program: ProgramOfCare | None) -> None:
+    def _check_program(self, program: VisitProgram | None) -> None:
         """C3: a visit for a program is for an accepted, still-active program of this client."""
         if program is None:
             return

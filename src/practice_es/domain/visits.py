@@ -16,7 +16,7 @@ archive of their own, written once, and a snapshot only the text closed since, a
 that version (`@1000,HEX=ISO…`). The archive is read when a rule asks about a visit that is
 not in the recent text, or for the whole record (`archive_reader`, which the store sets on a
 client it loads from a snapshot): an action on a busy client reads and writes a snapshot the
-size of a new client's (ADR 16, third round).
+size of a new client's (ADR 26).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Copies of a ledger as files (ADR 20): always an SQLite ledger file, made with SQLite's
-online backup API (or, from PostgreSQL, `backup_postgres`), written to a temporary file
-beside the target, readable by its owner only, and published by an atomic rename.
+online backup API (or, from PostgreSQL, `audit/backup_postgres`); `infrastructure/outputs`
+writes them owner-only beside the target and renames them over it.
 """
 
 from __future__ import annotations
@@ -13,37 +13,41 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
-from practice_es.domain.errors import InvalidInput
+from practice_es.domain.errors import InvalidInput, PracticeError
+
+
+class CopyRefused(PracticeError):
+    """The copy does not verify, or restoring it would replace recorded events (exit 1)."""
+
 
 # Tables every practice ledger file holds, whatever wrote it.
 PRACTICE_TABLES = ("stored_events", "stored_events_chain", "practice_key_check")
 LOCK_TIMEOUT = 30.0  # seconds a copy waits for a writer's lock, as the ledger's own connections
 
 
-def checked_target(target: Path, field: str = "FILE") -> Path:
-    """The file a copy may be written to: not a link, not a folder, in a folder that is."""
-    if target.is_symlink():
-        raise InvalidInput(field, f"{target} is a symbolic link: name the file itself")
-    if target.exists() and not target.is_file():
-        raise InvalidInput(field, f"{target} is not a regular file")
-    if not target.parent.is_dir():
-        raise InvalidInput(field, f"the folder {target.parent} does not exist")
-    return target
-
-
 @contextlib.contextmanager
 def temporary_beside(target: Path) -> Iterator[Path]:
     """A new file beside `target`, owner-only (mkstemp: O_EXCL, mode 0600, never a link
-    followed), removed with its SQLite companions unless it was renamed away."""
+    followed), removed with its SQLite companions when done."""
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     path = Path(name)
+    with companions_removed(path):
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def companions_removed(path: Path) -> Iterator[Path]:
+    """The SQLite files beside a database file opened in the block removed after it (the
+    database file itself is left to its owner)."""
     try:
         yield path
     finally:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"),
-                         Path(f"{path}-journal")):
-            leftover.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def sqlite_copy(source: Path, destination: Path) -> None:
@@ -74,18 +78,6 @@ def holds_events(path: Path) -> bool:
         return False
     with closing(sqlite3.connect(_read_only(path), uri=True)) as conn:
         return conn.execute("SELECT 1 FROM stored_events LIMIT 1").fetchone() is not None
-
-
-def publish(temporary: Path, target: Path) -> None:
-    """Make the finished copy the target, at once: synced, then renamed over it."""
-    with open(temporary, "rb") as copy:
-        os.fsync(copy.fileno())
-    os.replace(temporary, target)  # a link at `target` is replaced, never followed
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def _read_only(path: Path) -> str:

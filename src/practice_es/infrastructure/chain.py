@@ -174,9 +174,9 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
         A bulk insert, one batch after another: the write-ahead log is checkpointed every
         80 MB rather than every 4 MB (each checkpoint copies the index pages the batches
-        touched into the database and syncs it: SQLite's default made a tenth of an import),
-        and a batch's commit is not synced to disk (`synchronous = NORMAL`: the log is synced
-        at each checkpoint instead; an fsync per batch of 10,000 events was 12 ms). A crash
+        touched into the database and syncs it), and a batch's commit is not synced to disk
+        (`synchronous = NORMAL`: the log is synced at each checkpoint instead, so a batch
+        waits for no disk). A crash
         of the machine, not of the process, may then lose the batches since the last
         checkpoint, never corrupt the file or the chain: a re-run of the import puts them
         back (ADR 6). Each batch hands the connection back with the settings it had
@@ -213,7 +213,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             previous = link_of(previous, position, version, oid, topic, state)
             links.append(previous)
         # The positions run without a gap (see `_insert_rows`): one statement cuts the links
-        # out of one blob, rather than an `executemany` binding each (half the CPU).
+        # out of one blob, rather than an `executemany` binding each link separately.
         c.execute(f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n "
                   f"WHERE i + 1 < ?3) INSERT INTO {self.chain_table_name} (position, link) "
                   f"SELECT ?1 + i, substr(?2, i * {LINK_SIZE} + 1, {LINK_SIZE}) FROM n",

@@ -61,9 +61,8 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """AES-GCM with a fresh 96-bit random nonce: nonce ‖ ciphertext ‖ tag.
 
     The nonce is the operating system's, one system call per seal: no buffer of our own, so
-    no nonce can repeat across threads, forks or a memory image restored twice. (A buffer of
-    4,096 nonces, guarded by a lock and the process id, cost 0.60 µs a nonce here against
-    0.42 µs for `os.urandom(12)`: ADR 17, third round.)"""
+    no nonce can repeat across threads, forks or a memory image restored twice (a guarded
+    buffer of nonces was tried and was slower: docs/performance.md)."""
     nonce = os.urandom(_NONCE)
     return nonce + _cipher(key).encrypt(nonce, plaintext, aad)
 

@@ -29,7 +29,7 @@ ARCHIVE_TOPIC = "practice:Archive"  # (no event's topic: a snapshot row's, never
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:
     """eventsourcing's `project_aggregate` without its `isinstance` check of each event
-    against a runtime Protocol, which is typing's slow path and most of loading a client."""
+    against a runtime Protocol, which takes typing's slow path for every event replayed."""
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate

@@ -65,8 +65,8 @@ def presence_key(event_class: type[Any], fields: Mapping[str, Any]) -> Hashable:
 
 
 def ids_under(*parts: str) -> Callable[[str], UUID]:
-    """`derived_id(*parts, last)` as a function of `last`, twice as fast: the hash of the
-    common start is taken once (an import derives an id per appointment row)."""
+    """`derived_id(*parts, last)` as a function of `last`: the hash of the common start is
+    taken once, not once per id (an import derives an id per appointment row)."""
     start = hashlib.sha1(PRACTICE_NAMESPACE.bytes)
     start.update("".join(f"{part}/" for part in parts).encode())
 
@@ -79,8 +79,9 @@ def ids_under(*parts: str) -> Callable[[str], UUID]:
 
 
 def _uuid5(value: int) -> UUID:
-    """`UUID(int=value, version=5)` without its checks and keyword handling (a third of the
-    time of deriving an id): the version and variant bits set as `UUID.__init__` sets them."""
+    """`UUID(int=value, version=5)` without its checks and keyword handling, which would
+    otherwise run once per derived id: the version and variant bits set as `UUID.__init__`
+    sets them."""
     ident = object.__new__(UUID)
     object.__setattr__(ident, "int", value & _CLEAR | _VERSION_5)
     object.__setattr__(ident, "is_safe", SafeUUID.unknown)

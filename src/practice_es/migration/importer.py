@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -43,6 +43,7 @@ from practice_es.migration.rows import (
     DetailRow,
     HistoryRow,
     ProgramRow,
+    TRow,
     check_storable,
     reason_of,
     visit_day_key,
@@ -58,12 +59,6 @@ BOOKING_YEARS = 2  # a booking further ahead is a typing mistake (SPEC §9)
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
 
 
-class RowType(Protocol):
-    @classmethod
-    def read(cls, data: dict[str, Any], context: dict[str, Any]) -> Self: ...
-
-
-TRow = TypeVar("TRow", bound=RowType)
 
 
 class Progress(Protocol):
@@ -128,8 +123,8 @@ def young_collections_only() -> Iterator[None]:
     """No automatic garbage collection during the import; `Importer._flush` collects the
     young generations once per batch. An import allocates millions of short-lived objects
     while it holds a large set of long-lived ones (client index, streams, caches): the
-    collector's automatic full passes over those took about a fifth of the import, and the
-    rows make almost no reference cycles for it to find."""
+    collector's automatic full passes would walk those again and again, and the rows make
+    almost no reference cycles for it to find."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -177,7 +172,7 @@ class Importer:
                                 date_order(files, self.mapping, self.request.date_format))
         self.context = {"dates": self.dates}
         self.clients = self._index_clients()
-        self.first_seen, self.last_outcome = first_and_last(self)
+        self.first_seen, self.last_outcome = first_and_last(self, self.ledger.settings.zone)
         for part in self.mapping.details:
             self._index_details(part)
         self._record_intakes()
@@ -452,10 +447,8 @@ def booking_horizon(now: datetime) -> datetime:
 def spare_core() -> bool:
     """Whether a second process would find CPU to run on: the machine was not oversubscribed
     over the last minute (load average below the number of cores; POSIX only: it talks
-    through pipes). It adds work of its own (start-up, passing the batches). Measured on
-    this 2-core machine: a tenth-size import took 4.0 s with it and 5.0 s without at a load
-    of 0.8, but 6.7 s with it and 6.0 s without at 2.4; the full-size one 38 s with it and
-    69 s without at 0.8-1.3, 42 s and 56 s at 1.6-1.8."""
+    through pipes). It adds work of its own (start-up, passing the batches), which only a
+    free core repays (figures: docs/performance.md)."""
     return os.name == "posix" and os.getloadavg()[0] < (os.cpu_count() or 1)
 
 

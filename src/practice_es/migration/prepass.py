@@ -4,23 +4,35 @@ layout whose bookings have no status: an open booking before it is a past one)."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterator, Sequence
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
 from uuid import UUID
 
 from practice_es.domain.errors import InvalidInput
+from practice_es.migration.clients import ClientIndex
 from practice_es.migration.dates import SLASHED, check_order, slashed_order
 from practice_es.migration.extract import AppointmentFields, HistoryFields, ProgramFields
 from practice_es.migration.facts import midnight
 from practice_es.migration.mapping import Mapping, Part
 from practice_es.migration.reading import ExportFile
-from practice_es.migration.rows import Appointment, HistoryRow, ProgramRow
-
-if TYPE_CHECKING:
-    from practice_es.migration.importer import Importer
+from practice_es.migration.rows import Appointment, HistoryRow, ProgramRow, TRow
 
 OUTCOMES = ("completed", "cancelled", "no-show")
+
+
+class Scanner(Protocol):
+    """What the scans read the export through (the importer)."""
+
+    mapping: Mapping
+    clients: ClientIndex
+
+    def file_of(self, part: Part | None) -> ExportFile | None: ...
+
+    def rows(self, file: ExportFile, model: type[TRow], fields: Any, label: str,
+             counting: bool = True) -> Iterator[tuple[int, TRow]]: ...
+
+
 DATE_COLUMNS = ("date_of_birth", "died_on", "since", "start", "booked_on", "date", "stop")
 
 
@@ -70,7 +82,8 @@ def _date_columns(part: Part) -> list[str]:
     return found
 
 
-def first_and_last(importer: Importer) -> tuple[dict[UUID, datetime], dict[UUID, datetime]]:
+def first_and_last(importer: Scanner,
+                   zone: tzinfo) -> tuple[dict[UUID, datetime], dict[UUID, datetime]]:
     """Per client: the first dated record (if the layout has no client-since column) and the
     start of the last appointment with an outcome (if its bookings may carry none)."""
     mapping = importer.mapping
@@ -99,12 +112,13 @@ def first_and_last(importer: Importer) -> tuple[dict[UUID, datetime], dict[UUID,
             if want_last and row.status in OUTCOMES:
                 seen(row.client_key, row.start, last, True)
     if want_first:
-        _first_in_other_parts(importer, lambda key, on: seen(key, on, first, False))
+        _first_in_other_parts(importer, zone, lambda key, on: seen(key, on, first, False))
     return first, last
 
 
-def _first_in_other_parts(importer: Importer, seen: Callable[[str, datetime], None]) -> None:
-    mapping, zone = importer.mapping, importer.ledger.settings.zone
+def _first_in_other_parts(importer: Scanner, zone: tzinfo,
+                          seen: Callable[[str, datetime], None]) -> None:
+    mapping = importer.mapping
     history, programs = importer.file_of(mapping.history), importer.file_of(mapping.programs)
     if history is not None and mapping.history is not None:
         fields = HistoryFields(history, mapping.history)

@@ -1,6 +1,6 @@
 """A second process that records a large import's batches while the import reads on.
 
-Inserting a batch and hashing its chain links is about a third of an import, and most of it
+Inserting a batch and hashing its chain links is a large part of an import, and most of it
 is SQLite or PostgreSQL at work, which a thread of the same process cannot overlap with the
 parsing (the GIL is taken back for every row `executemany` binds). So a child process opens
 the same ledger (its own recorder: the same statements, the same chain) and records the
@@ -149,8 +149,8 @@ class RecorderProcess:
 
 def _flat_pickle(rows: Sequence[Row]) -> bytes:
     """A batch pickled without the memo (`fast`): its rows are flat tuples that share
-    nothing worth naming twice but their topics, and memoising each of 10,000 rows' four
-    parts took half the time of pickling them."""
+    nothing worth naming twice but their topics, so memoising each row's four parts would
+    be work spent for nothing."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True  # (no cycles in a list of flat tuples: nothing to memoise for)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
-from typing import Any, Literal, NamedTuple, Self, get_args
+from typing import Any, Literal, NamedTuple, Protocol, Self, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,16 @@ from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import has_unstorable
 from practice_es.domain.measures import read_number, validate_measure
 from practice_es.migration.dates import DateReader
+
+
+class RowType(Protocol):
+    """A row model: read from a row's mapped fields, or refused with a ValidationError."""
+
+    @classmethod
+    def read(cls, data: dict[str, Any], context: dict[str, Any]) -> Self: ...
+
+
+TRow = TypeVar("TRow", bound=RowType)
 
 RowStatus = Literal["completed", "cancelled", "no-show", "scheduled", "open"]
 ROW_STATUSES = frozenset(get_args(RowStatus))

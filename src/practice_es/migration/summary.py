@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from practice_es.commands.output import csv_safe
+from practice_es.infrastructure.formats import csv_safe
 from practice_es.infrastructure.outputs import Replacement, check_output
 
 REJECT_COLUMNS = ("file", "row", "legacy_id", "reason")

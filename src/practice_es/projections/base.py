@@ -10,13 +10,15 @@ from sqlalchemy import BigInteger, Connection, Integer, MetaData, Table
 
 from practice_es.domain.events import DomainEvent
 from practice_es.projections.bulk import KEY, insert_rows, update_rows
-from practice_es.projections.bulk import wall as wall  # (defined beside the bulk writer)
+from practice_es.projections.bulk import (
+    local_time as local_time,  # (defined beside the bulk writer)
+)
 
 # Every read-model table is declared on this one MetaData, so one `create_all` makes them.
 read_models = MetaData()
 
 # A log position as a key. On SQLite an INTEGER primary key is the row id itself, so a row
-# is written once, not once more into a separate index (a third of an insert's cost).
+# is written once, not once more into a separate index.
 Position = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -42,7 +44,7 @@ class Projection:
     lookups: ClassVar[tuple[str, ...]] = ()
     # The topics whose personal (sealed) fields it reads; None: any topic's. A replay whose
     # projections all name theirs leaves the other topics' sealed fields shut (decoding.py).
-    opens: ClassVar[frozenset[str] | None] = None
+    reads_personal_of: ClassVar[frozenset[str] | None] = None
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         raise NotImplementedError
@@ -76,7 +78,7 @@ def text_id(ident: UUID | None) -> str:
     return text
 
 
-def hexid(ident: UUID | None) -> str | None:
+def optional_text_id(ident: UUID | None) -> str | None:
     return text_id(ident) if ident is not None else None
 
 
@@ -99,7 +101,7 @@ _HANDLERS: dict[tuple[type, type], Callable[..., None] | None] = {}
 def dispatch(handler_owner: object, event: DomainEvent, *args: Any) -> None:
     """Call `_on_<EventName>(*args, event)` on the owner if it handles that event. (The
     handler is looked up once per class of owner and event: a rebuild dispatches every
-    event of the log, and building its name each time was a tenth of a projection's work.)"""
+    event of the log, so building its name each time would be repeated millions of times.)"""
     kinds = (type(handler_owner), type(event))
     try:
         handler = _HANDLERS[kinds]

@@ -52,7 +52,7 @@ class ClientDirectory(Projection):
         for event in ("IntakeRecorded", "ContactUpdated", "VisitCompleted", "Lapsed",
                       "Reactivated", "ClientErased")
     )
-    opens = frozenset(getattr(Client, event).TOPIC
+    reads_personal_of = frozenset(getattr(Client, event).TOPIC
                       for event in ("IntakeRecorded", "ContactUpdated"))
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:

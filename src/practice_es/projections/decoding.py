@@ -11,11 +11,12 @@ topic), with less work per event:
 - anything else (sealed personal fields, an older class version, a cipher or a compressor)
   takes the mapper's own steps; anything that fails goes through `to_domain_event` itself, so
   an unreadable event fails with the mapper's own message;
-- a replay whose projections read no personal field of a topic (`Projection.opens`) leaves
-  that topic's usual sealed block shut: its fields keep their defaults, no key is read;
-- in a long replay, a state is validated by its class's twin (`_twin`): the same fields and
-  configuration without the domain's check of new text, which runs per field (a Python call
-  each: half the validation) and passes any stored text as it is anyway.
+- a replay whose projections read no personal field of a topic
+  (`Projection.reads_personal_of`) leaves that topic's usual sealed block shut: its fields keep
+  their defaults, no key is read;
+- in a long replay, a state is validated by its class's replay model (`_replay_model`): the
+  same fields and configuration without the domain's check of new text, which runs per field
+  (a Python call each) and passes any stored text as it is anyway.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class LogReader:
             return list(map(RawEvent._make, plain.fetchall()))
 
 
-TWINS_FROM = 1_000  # events in a page from which twins pay for being built (a few ms each)
+REPLAY_MODELS_FROM = 1_000  # events in a page from which replay models repay building them
 
 
 class EventDecoder:
@@ -99,7 +100,7 @@ class EventDecoder:
         self.mapper = mapper
         self.plain = isinstance(mapper.transcoder, OrjsonTranscoder)
         self._classes: dict[str, tuple[type[Any], bool]] = {}
-        self.twins = False  # whether this page's states are validated by twins
+        self.replay_models = False  # whether this page's states are validated by replay models
         self._keys: dict[str, bytes] = {}  # data keys by their owner's id as text
         self.opened: frozenset[str] | None = None  # topics whose sealed fields are read; None: all
 
@@ -114,7 +115,7 @@ class EventDecoder:
 
     def decode_page(self, page: Sequence[RawEvent]) -> list[DomainEvent]:
         self._load_keys(page)
-        self.twins = len(page) >= TWINS_FROM
+        self.replay_models = len(page) >= REPLAY_MODELS_FROM
         self._keys.clear()  # (a page's worth: never kept past a key's destruction)
         decode = self.decode
         return [decode(raw) for raw in page]
@@ -151,8 +152,8 @@ class EventDecoder:
             return self._opened(raw, event_class, data)
         head = b'{"originator_id":"%s","originator_version":%d,' % (
             str(raw.originator_id).encode(), raw.originator_version)
-        if self.twins:
-            return _as_event(event_class, _twin(event_class).model_validate_json(
+        if self.replay_models:
+            return _as_event(event_class, _replay_model(event_class).model_validate_json(
                 head + data[1:]))
         return cast("DomainEvent", event_class.model_validate_json(head + data[1:],
                                                                    context=STORED))
@@ -160,11 +161,11 @@ class EventDecoder:
     def _opened(self, raw: RawEvent, event_class: type[Any], data: bytes) -> DomainEvent:
         """The mapper's own steps: open the sealed fields, upcast, validate the dict."""
         state = orjson.loads(data)
-        if self.twins and self._open_plainly(raw, state):
+        if self.replay_models and self._open_plainly(raw, state):
             state = upcast(event_class, state)
             state["originator_id"] = raw.originator_id  # (its text is validated in Rust)
             state["originator_version"] = raw.originator_version
-            return _as_event(event_class, _twin(event_class).model_validate(state))
+            return _as_event(event_class, _replay_model(event_class).model_validate(state))
         ident = raw.originator_id if isinstance(raw.originator_id, UUID) else UUID(
             raw.originator_id)
         if self.mapper.sealer is not None:
@@ -172,8 +173,8 @@ class EventDecoder:
         state = upcast(event_class, state)
         state["originator_id"] = ident
         state["originator_version"] = raw.originator_version
-        if self.twins:
-            return _as_event(event_class, _twin(event_class).model_validate(state))
+        if self.replay_models:
+            return _as_event(event_class, _replay_model(event_class).model_validate(state))
         return cast("DomainEvent", event_class.model_validate(state, context=STORED))
 
     def _open_plainly(self, raw: RawEvent, state: dict[str, Any]) -> bool:
@@ -210,20 +211,20 @@ class EventDecoder:
         return cast("DomainEvent", self.mapper.to_domain_event(stored))
 
 
-_TWINS: dict[type[BaseModel], type[BaseModel]] = {}
+_REPLAY_MODELS: dict[type[BaseModel], type[BaseModel]] = {}
 
 
-def _twin(event_class: type[BaseModel]) -> type[BaseModel]:
-    twin = _TWINS.get(event_class)
-    if twin is None:
-        twin = _TWINS[event_class] = _make_twin(event_class)
-    return twin
+def _replay_model(event_class: type[BaseModel]) -> type[BaseModel]:
+    model = _REPLAY_MODELS.get(event_class)
+    if model is None:
+        model = _REPLAY_MODELS[event_class] = _make_replay_model(event_class)
+    return model
 
 
-def _make_twin(event_class: type[BaseModel]) -> type[BaseModel]:
+def _make_replay_model(event_class: type[BaseModel]) -> type[BaseModel]:
     """A model of the event class's fields and configuration, without its validators: the
     domain's only one (`DomainEvent._storable`) passes stored text as it is. A class with
-    validators of its own, private attributes or a post-init hook is its own twin."""
+    validators of its own, private attributes or a post-init hook is its own replay model."""
     event_class.model_rebuild()
     own = event_class.__pydantic_decorators__
     if (event_class.__private_attributes__ or event_class.__pydantic_post_init__
@@ -237,19 +238,17 @@ def _make_twin(event_class: type[BaseModel]) -> type[BaseModel]:
     return create_model(f"{event_class.__name__}Stored", __config__=config, **fields)
 
 
-_set = object.__setattr__
-
-
-def _as_event(event_class: type[BaseModel], twin: BaseModel) -> DomainEvent:
-    """The event its twin validated: the same values and fields set, as `model_construct`
-    makes an instance (without its per-field work: the values are whole already)."""
-    if type(twin) is event_class:
-        return cast("DomainEvent", twin)
+def _as_event(event_class: type[BaseModel], validated: BaseModel) -> DomainEvent:
+    """The event its replay model validated: the same values and fields set, as
+    `model_construct` makes an instance (without its per-field work: the values are whole
+    already). The event class is frozen, hence `object.__setattr__`."""
+    if type(validated) is event_class:
+        return cast("DomainEvent", validated)
     event = event_class.__new__(event_class)
-    _set(event, "__dict__", twin.__dict__)
-    _set(event, "__pydantic_fields_set__", twin.__pydantic_fields_set__)
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
+    object.__setattr__(event, "__dict__", validated.__dict__)
+    object.__setattr__(event, "__pydantic_fields_set__", validated.__pydantic_fields_set__)
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
     return cast("DomainEvent", event)
 
 

@@ -40,7 +40,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_conn.execute("PRAGMA synchronous = NORMAL")
         dbapi_conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         # Copy the WAL into the file every 32 MB, not every 4 MB: each copy ends in an
-        # fsync, which at the default cost a rebuild a third of its commit time.
+        # fsync, and a rebuild's commits should not wait for the disk that often.
         dbapi_conn.execute("PRAGMA wal_autocheckpoint = 8192")
         # Read models hold personal text in clear when there is no master key: a row an
         # erasure rewrites must not leave its old bytes in a freed part of a page.

@@ -1,11 +1,11 @@
 """Secondary indexes of the read models: left out while a rebuild writes, built once after.
 
-Inserting a million rows into a table with an index on a random key (a client id) costs
-about twice what the rows alone cost; building the index afterwards, by one sort, a tenth of
-it. A projection keeps during the rebuild only the indexes its own writes look rows up by
-(`Projection.lookups`). If the rebuild dies before the end, the next runner to start (`ensure`)
-builds whatever index is missing, so the read models are whole again whatever happened.
-A projection whose rare writes need an index it left out builds it then (`build_missing`).
+Inserting rows into a table with an index on a random key (a client id) updates the index at a
+random place for each row; building the index afterwards takes one sort. A projection keeps
+during the rebuild only the indexes its own writes look rows up by (`Projection.lookups`). If
+the rebuild dies before the end, the next runner to start (`ensure`) builds whatever index is
+missing, so the read models are whole again whatever happened. A projection whose rare writes
+need an index it left out builds it then (`build_missing`).
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ from practice_es.projections.base import (
     Position,
     Projection,
     Write,
-    hexid,
     inserting,
+    local_time,
+    optional_text_id,
     read_models,
     text_id,
-    wall,
 )
 
 client_marks = Table(
@@ -39,7 +39,7 @@ class LapseLog(Projection):
     tables = (client_marks,)
     weight = 0.15
     topics = tuple(getattr(Client, e).TOPIC for e in _KINDS)
-    opens = frozenset()
+    reads_personal_of = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         return inserting(client_marks, [
@@ -53,7 +53,7 @@ class LapseLog(Projection):
         if isinstance(event, Client.RecallSent):
             detail = event.channel
         elif isinstance(event, Client.Reactivated):
-            detail = hexid(event.recall_id)
+            detail = optional_text_id(event.recall_id)
         return {"position": position, "client_id": text_id(event.originator_id),
-                "kind": _KINDS[type(event).__name__], "happened_on": wall(event.occurred_on),
+                "kind": _KINDS[type(event).__name__], "happened_on": local_time(event.occurred_on),
                 "detail": detail}

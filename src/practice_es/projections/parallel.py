@@ -7,11 +7,10 @@ committed together as always, so a child that dies (or is killed) leaves its pro
 page boundary and this process simply catches them up after it, itself.
 
 Used for a long replay when a core is idle over the last minute (PRACTICE_REBUILD_PROCESSES=1
-never): each process then does about two thirds of one process's work (both decode the events
-the timeline and the visits read), and they wait for each other's writes, so a quiet 2-core
-machine gains about a tenth (406,950 events: 14.3 s against 16.0-16.2 s; ADR 15). On a busy
-machine the two would only share one core and take turns on the write lock: slower than one
-process (measured at a load of 4-5: 67-80 s against 63-71 s per 1M events), so it stays one.
+never): each process then does more than half of one process's work (both decode the events
+the timeline and the visits read) and they wait for each other's writes, so the gain is
+modest. On a busy machine the two would only share one core and take turns on the write
+lock, slower than one process, so it stays one (figures: docs/performance.md, ADR 15).
 """
 
 from __future__ import annotations
@@ -20,42 +19,25 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from practice_es.projections.base import Projection
 
 if TYPE_CHECKING:
     from practice_es.infrastructure.settings import Settings
-    from practice_es.projections.runner import Progress, ProjectionRunner
 
 PROCESSES = "PRACTICE_REBUILD_PROCESSES"  # "1": one process; else two when worth it
 PARALLEL_FROM = 50_000  # events to replay before a second process is worth its start-up
 IDLE_MARGIN = 0.5  # the load average (ours included) must stay this far below the cores
+CHILD = "practice_es.projections.rebuild_child"  # the module the second process runs
 
 
-def replay(runner: ProjectionRunner, chosen: Sequence[Projection],
-           progress: Progress | None) -> int:
-    """Catch every projection up; the chosen ones (just emptied) in two processes if worth
-    it. Returns how many log positions were replayed."""
-    head = runner.ledger.recorder.max_notification_id() or 0
-    if not _worth_it(runner, chosen, head):
-        return runner.catch_up(progress)
-    here, there = split(chosen)
-    child = _start(runner.ledger.settings, there)
-    try:
-        applied = runner.subset(here).catch_up(progress, optimistic=True)
-    except BaseException:
-        child.terminate()  # its page is rolled back; the next catch-up resumes from there
-        child.wait()
-        raise
-    child.wait()
-    return applied + runner.catch_up(progress)  # what the child left, and any new events
-
-
-def _worth_it(runner: ProjectionRunner, chosen: Sequence[Projection], head: int) -> bool:
-    return (os.environ.get(PROCESSES) != "1" and runner.own_database and runner.keep is None
-            and len(chosen) > 1 and head >= PARALLEL_FROM and _idle_core())
+def worth_it(chosen: Sequence[Projection], head: int) -> bool:
+    """Whether replaying `head` events into the chosen projections is worth two processes."""
+    return (os.environ.get(PROCESSES) != "1" and len(chosen) > 1 and head >= PARALLEL_FROM
+            and _idle_core())
 
 
 def _idle_core() -> bool:
@@ -74,11 +56,12 @@ def split(projections: Sequence[Projection]) -> tuple[list[Projection], list[Pro
     return groups
 
 
-def _start(settings: Settings, projections: Sequence[Projection]) -> subprocess.Popen[bytes]:
-    """`python -m practice_es.projections.parallel`, told what to do on its stdin (a pickle:
-    the settings hold the cipher key, which must not show in a process listing). A new
+def start_child(settings: Settings,
+                projections: Sequence[Projection]) -> subprocess.Popen[bytes]:
+    """`python -m practice_es.projections.rebuild_child`, told what to do on its stdin (a
+    pickle: the settings hold the cipher key, which must not show in a process listing). A new
     interpreter, not a fork: it opens its own connections, never this process's."""
-    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-m", CHILD], stdin=subprocess.PIPE,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert child.stdin is not None
     with child.stdin:
@@ -86,26 +69,14 @@ def _start(settings: Settings, projections: Sequence[Projection]) -> subprocess.
     return child
 
 
-def catch_up_child(settings: Settings, classes: Sequence[type[Projection]],
-                   parent: int) -> None:
-    """The child: catch its projections up, optimistically, until done or orphaned."""
-    from practice_es.application import PracticeLedger
-    from practice_es.projections.runner import ProjectionRunner
-
-    ledger = PracticeLedger(settings)
-    runner = ProjectionRunner(ledger, [cls() for cls in classes])
-    runner._ready = True  # the parent made the tables and left some indexes out on purpose
-
-    def orphaned(done: int, total: int) -> None:
-        if os.getppid() != parent:  # the parent died: it will not wait for us
-            raise SystemExit(1)
-
+@contextmanager
+def alongside(child: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Wait for the child after the block; stop it if the block fails (its page is rolled
+    back, and the next catch-up resumes from there)."""
     try:
-        runner.catch_up(orphaned, optimistic=True)
-    finally:
-        runner.close()
-        ledger.close()
-
-
-if __name__ == "__main__":
-    catch_up_child(*pickle.load(sys.stdin.buffer))
+        yield
+    except BaseException:
+        child.terminate()
+        child.wait()
+        raise
+    child.wait()

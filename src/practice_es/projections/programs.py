@@ -13,10 +13,10 @@ from practice_es.projections.base import (
     Rows,
     Write,
     dispatch,
+    local_time,
     read_models,
     text_id,
     topics_of,
-    wall,
 )
 
 programs = Table(
@@ -45,7 +45,7 @@ class ProgramBook(Projection):
     tables = (programs,)
     weight = 0.4
     topics = topics_of(ProgramOfCare)
-    opens = frozenset()
+    reads_personal_of = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(programs, "program_id")
@@ -64,7 +64,7 @@ class ProgramBook(Projection):
             "assessment_id": text_id(event.assessment_id), "phase": event.phase,
             "visits": event.visits, "per_week": event.per_week,
             "reevaluate_after": event.reevaluate_after, "status": "recommended",
-            "recommended_on": wall(event.occurred_on), "accepted_on": None,
+            "recommended_on": local_time(event.occurred_on), "accepted_on": None,
             "declined_on": None, "ended_on": None, "end_reason": None,
         })
 
@@ -74,16 +74,16 @@ class ProgramBook(Projection):
             row.update(values)
 
     def _on_ProgramAccepted(self, rows: Rows, event: DomainEvent) -> None:
-        self._set(rows, event, status="active", accepted_on=wall(event.occurred_on))
+        self._set(rows, event, status="active", accepted_on=local_time(event.occurred_on))
 
     def _on_ProgramDeclined(self, rows: Rows, event: DomainEvent) -> None:
-        self._set(rows, event, status="declined", declined_on=wall(event.occurred_on))
+        self._set(rows, event, status="declined", declined_on=local_time(event.occurred_on))
 
     def _on_ProgramCompleted(self, rows: Rows, event: ProgramOfCare.ProgramCompleted) -> None:
-        self._set(rows, event, status="completed", ended_on=wall(event.occurred_on),
+        self._set(rows, event, status="completed", ended_on=local_time(event.occurred_on),
                   end_reason=event.reason)
 
     def _on_ProgramDiscontinued(self, rows: Rows, event: ProgramOfCare.ProgramDiscontinued
                                 ) -> None:
-        self._set(rows, event, status="discontinued", ended_on=wall(event.occurred_on),
+        self._set(rows, event, status="discontinued", ended_on=local_time(event.occurred_on),
                   end_reason=event.reason)

@@ -35,7 +35,7 @@ class ReferrerIndex(Projection):
     tables = (referrers,)
     weight = 0.05
     topics = (Referral.ReferralReceived.TOPIC,)
-    opens = frozenset()
+    reads_personal_of = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         return inserting(referrers, [{"referral_id": text_id(event.originator_id),

@@ -16,10 +16,10 @@ from practice_es.projections.base import (
     Write,
     dispatch,
     insert_all,
+    local_time,
     read_models,
     text_id,
     topics_of,
-    wall,
 )
 
 referrals = Table(
@@ -61,7 +61,7 @@ class ReferralBook(Projection):
     tables = (referrals, care_reports)
     weight = 0.4
     topics = topics_of(Referral)
-    opens = frozenset()
+    reads_personal_of = frozenset()
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(referrals, "referral_id")
@@ -84,19 +84,19 @@ class ReferralBook(Projection):
     def _on_ReferralReceived(self, rows: Rows, event: Referral.ReferralReceived) -> None:
         rows.add(text_id(event.originator_id), {
             **_EMPTY, "direction": "in", "source_kind": event.source_kind,
-            "referrer": event.referrer, "received_on": wall(event.occurred_on),
+            "referrer": event.referrer, "received_on": local_time(event.occurred_on),
         })
 
     def _on_ReferralConverted(self, rows: Rows, event: Referral.ReferralConverted) -> None:
         row = rows.get(text_id(event.originator_id))
         if row is not None:
             row.update(converted_client_id=text_id(event.client_id),
-                       converted_on=wall(event.occurred_on))
+                       converted_on=local_time(event.occurred_on))
 
     def _on_ReferralMade(self, rows: Rows, event: Referral.ReferralMade) -> None:
         rows.add(text_id(event.originator_id), {
             **_EMPTY, "direction": "out", "provider": event.provider,
-            "client_id": text_id(event.client_id), "made_on": wall(event.occurred_on),
+            "client_id": text_id(event.client_id), "made_on": local_time(event.occurred_on),
         })
 
     def _on_ReferralOutcomeRecorded(self, rows: Rows,
@@ -110,7 +110,7 @@ class ReferralBook(Projection):
         row = rows.peek(text_id(event.originator_id)) or _EMPTY
         return {"position": position, "referral_id": text_id(event.originator_id),
                 "provider": row["provider"], "client_id": row["client_id"],
-                "sent_on": wall(event.occurred_on)}
+                "sent_on": local_time(event.occurred_on)}
 
 
 def _creates(event: DomainEvent) -> bool:

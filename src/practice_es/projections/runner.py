@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, Connection, Engine, Integer, String, Table, bindparam
 
 from practice_es.domain.events import DomainEvent
-from practice_es.projections import indexes
+from practice_es.projections import indexes, parallel
 from practice_es.projections.base import Projection, Write, read_models
 from practice_es.projections.decoding import EventDecoder, LogReader, RawEvent
 from practice_es.projections.engine import build_engine, fold_wal, reading, writing
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 10_000
 PAGES_PER_TRANSACTION = 5  # a catch-up of one action is one page; a rebuild, 50,000 events
 Progress = Callable[[int, int], None]  # (events done, events in all)
-Known = dict[str, tuple[int, int]]  # projection name -> (version, position)
+Positions = dict[str, tuple[int, int]]  # projection name -> (version, position)
 
 positions = Table(
     "rm_positions",
@@ -108,7 +108,7 @@ class ProjectionRunner:
 
     # -- positions -----------------------------------------------------------------------
 
-    def _positions(self, conn: Connection) -> Known:
+    def _positions(self, conn: Connection) -> Positions:
         rows = conn.execute(positions.select()).all()
         return {row.name: (row.version, row.position) for row in rows
                 if row.name in self.projections}
@@ -142,8 +142,6 @@ class ProjectionRunner:
         """Empty the named projections (all if none named) and replay the log into them,
         their secondary indexes left out until the rows are written (indexes.py); in two
         processes if asked for (parallel.py)."""
-        from practice_es.projections.parallel import replay
-
         self.ensure()
         chosen = [self.projection(n) for n in names] or list(self.projections.values())
         deferred = indexes.deferrable(chosen)
@@ -152,12 +150,23 @@ class ProjectionRunner:
                 self._reset(conn, projection)
             indexes.drop(conn, deferred)
         try:
-            return replay(self, chosen, progress)
+            return self._replay(chosen, progress)
         finally:
             with self.transaction() as conn:
                 indexes.restore(conn, chosen)
             if self.own_database:
                 fold_wal(self.engine)
+
+    def _replay(self, chosen: Sequence[Projection], progress: Progress | None) -> int:
+        """Catch every projection up; the chosen ones (just emptied) in two processes if
+        worth it. Returns how many log positions were replayed."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        if not (self.own_database and self.keep is None and parallel.worth_it(chosen, head)):
+            return self.catch_up(progress)
+        here, there = parallel.split(chosen)
+        with parallel.alongside(parallel.start_child(self.ledger.settings, there)):
+            applied = self.subset(here).catch_up(progress, optimistic=True)
+        return applied + self.catch_up(progress)  # what the child left, and any new events
 
     def subset(self, projections: Sequence[Projection]) -> ProjectionRunner:
         """A runner of some of these projections on the same engine (ensured already)."""
@@ -242,7 +251,7 @@ class ProjectionRunner:
                     return page
             # Another process applied these events meanwhile: work the page out again.
 
-    def _work_out(self, conn: Connection, known: Known, head: int) -> Page | None:
+    def _work_out(self, conn: Connection, known: Positions, head: int) -> Page | None:
         """Read the next page of events and prepare every projection that is behind."""
         current = {name: known.get(name, (0, 0))[1] for name in self.projections}
         behind = [p for p in self.projections.values() if current[p.name] < head]
@@ -275,8 +284,8 @@ class ProjectionRunner:
 def _fewer_collections() -> Iterator[None]:
     """A catch-up makes millions of short-lived objects (a page's events and rows) and keeps
     a page of them alive, so the collector's default thresholds sweep the same objects again
-    and again: a fifth of a rebuild. The heap so far is frozen out of its sight and it runs
-    a twentieth as often (the page's objects are freed by reference counting anyway)."""
+    and again. The heap so far is frozen out of its sight and it runs far less often (the
+    page's objects are freed by reference counting anyway)."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
@@ -317,9 +326,9 @@ def _opened(projections: Sequence[Projection]) -> frozenset[str] | None:
     """The topics whose personal fields the projections read (None: any topic's)."""
     opened: set[str] = set()
     for projection in projections:
-        if projection.opens is None:
+        if projection.reads_personal_of is None:
             return None
-        opened |= projection.opens
+        opened |= projection.reads_personal_of
     return frozenset(opened)
 
 

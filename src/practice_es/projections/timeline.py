@@ -33,12 +33,12 @@ from practice_es.projections.base import (
     Projection,
     Rows,
     Write,
-    hexid,
     insert_all,
+    local_time,
+    optional_text_id,
     read_models,
     text_id,
     topics_of,
-    wall,
 )
 from practice_es.projections.personal import PersonalText
 from practice_es.projections.summaries import corrected_summary, summarise, summarise_as
@@ -152,11 +152,11 @@ class Timeline(Projection):
         measures = fields.get("measures")
         return {
             "position": position, "client_id": client_id,
-            "happened_on": wall(occurred_on), "on_iso": occurred_on.isoformat(),
+            "happened_on": local_time(occurred_on), "on_iso": occurred_on.isoformat(),
             "event": kind.name, "summary": summary, "erased_summary": erased_summary,
-            "program_id": hexid(event.originator_id if kind.aggregate == "ProgramOfCare"
+            "program_id": optional_text_id(event.originator_id if kind.aggregate == "ProgramOfCare"
                                 else fields.get("program_id")),
-            "ref": hexid(fields.get("assessment_id")),
+            "ref": optional_text_id(fields.get("assessment_id")),
             "version": event.originator_version if kind.aggregate == "Client" else None,
             "measures": orjson.dumps(measures).decode() if measures else "{}",
         }
@@ -224,7 +224,7 @@ def _correct(conn: Connection, event: Client.EntryCorrected) -> None:
                                            **changes["measures"]}).decode()
     if "occurred_on" in changes:
         moved = datetime.fromisoformat(changes["occurred_on"])
-        values.update(happened_on=wall(moved), on_iso=moved.isoformat())
+        values.update(happened_on=local_time(moved), on_iso=moved.isoformat())
     summary = corrected_summary(event.corrected_event, changes)
     if summary is not None:
         values["summary"] = summary

@@ -18,10 +18,10 @@ from practice_es.projections.base import (
     Rows,
     Write,
     dispatch,
-    hexid,
+    local_time,
+    optional_text_id,
     read_models,
     text_id,
-    wall,
 )
 
 visits = Table(
@@ -48,7 +48,8 @@ class VisitBook(Projection):
     tables = (visits,)
     weight = 1.5
     topics = tuple(getattr(Client, e).TOPIC for e in _EVENTS)
-    opens = frozenset({Client.EntryCorrected.TOPIC})  # (its changes: no personal one read)
+    # (EntryCorrected for its changes: no personal field of it is read)
+    reads_personal_of = frozenset({Client.EntryCorrected.TOPIC})
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:
         rows = Rows(visits, "visit_id")
@@ -66,20 +67,21 @@ class VisitBook(Projection):
 
     def _on_VisitScheduled(self, rows: Rows, event: Client.VisitScheduled) -> None:
         rows.add(text_id(event.visit_id), {
-            "client_id": text_id(event.originator_id), "program_id": hexid(event.program_id),
-            "booked_on": wall(event.occurred_on), "at": wall(event.at),
+            "client_id": text_id(event.originator_id),
+            "program_id": optional_text_id(event.program_id),
+            "booked_on": local_time(event.occurred_on), "at": local_time(event.at),
             "status": "scheduled", "closed_on": None,
         })
 
     def _on_VisitRescheduled(self, rows: Rows, event: Client.VisitRescheduled) -> None:
         row = rows.get(text_id(event.visit_id))
         if row is not None:
-            row["at"] = wall(event.at)
+            row["at"] = local_time(event.at)
 
     def _close(self, rows: Rows, event: DomainEvent, visit_id: str, status: str) -> None:
         row = rows.get(visit_id)
         if row is not None:
-            row.update(status=status, closed_on=wall(event.occurred_on))
+            row.update(status=status, closed_on=local_time(event.occurred_on))
 
     def _on_VisitCancelled(self, rows: Rows, event: Client.VisitCancelled) -> None:
         self._close(rows, event, text_id(event.visit_id), "cancelled")
@@ -92,9 +94,9 @@ class VisitBook(Projection):
         if rows.peek(visit_id) is None:  # a walk-in: never booked
             rows.add(visit_id, {
                 "client_id": text_id(event.originator_id),
-                "program_id": hexid(event.program_id), "booked_on": None,
-                "at": wall(event.occurred_on), "status": "completed",
-                "closed_on": wall(event.occurred_on),
+                "program_id": optional_text_id(event.program_id), "booked_on": None,
+                "at": local_time(event.occurred_on), "status": "completed",
+                "closed_on": local_time(event.occurred_on),
             })
             return
         self._close(rows, event, visit_id, "completed")
@@ -109,7 +111,7 @@ class VisitBook(Projection):
             return
         row = rows.get(text_id(event.entry_id))
         if row is not None:
-            when = wall(datetime.fromisoformat(moved))
+            when = local_time(datetime.fromisoformat(moved))
             row["closed_on"] = when
             if row["booked_on"] is None:  # a walk-in happened when it was completed
                 row["at"] = when

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from practice_es.projections.clients import client_directory
 from practice_es.projections.referrals import care_reports, referrals
 from practice_es.projections.visits import visits
+from practice_es.reports.contacts import referrer_label
 from practice_es.reports.status import lapsed_at_end, visited_by_end
 from practice_es.reports.window import Window, ratio
 
@@ -73,7 +74,10 @@ def _sources(conn: Connection, window: Window, received: list[Any], intakes: lis
         tally["visits"] += visits_of[row.client_id]
         tally["active_clients"] += row.client_id in visited and row.client_id not in lapsed
     return [
-        {"kind": kind, "referrer": referrer, "referrals": t["referrals"],
+        {"kind": kind, "referrer": referrer,
+         # A client who referred, by name (`[erased]` once erased); others have none.
+         "referrer_name": referrer_label(conn, kind, referrer) if kind == "client" else None,
+         "referrals": t["referrals"],
          "converted": t["converted"], "conversion_rate": ratio(t["converted"], t["referrals"]),
          "new_clients": t["new_clients"], "visits": t["visits"],
          "active_clients": t["active_clients"]}

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from practice_es.commands.output import dumps, emit_rows, print_table
+from practice_es.infrastructure.formats import dumps, emit_rows, print_table
 
 
 def percent(value: float | None) -> str:
@@ -27,12 +27,32 @@ def emit(data: dict[str, Any], fmt: str, views: dict[str, tuple[list[dict[str, A
         return
     if fmt == "csv":
         rows, columns = views[view or next(iter(views))]
-        emit_rows(rows, columns, "csv")
+        emit_rows([_rates(row, _four_places) for row in rows], columns, "csv")
         return
     chosen = [view] if view else [name for name in views if name != "all"]
     for name in chosen:
         rows, columns = views[name]
-        print_table(rows, columns, title=name.replace("_", " ").capitalize())
+        print_table([_rates(row, percent) for row in rows], columns,
+                    title=name.replace("_", " ").capitalize())
+
+
+def is_rate(name: str) -> bool:
+    """A ratio of two counts: printed as a percentage in a table, to 4 places in CSV."""
+    return name in ("rate", "adherence") or name.endswith("_rate")
+
+
+def _rates(row: dict[str, Any], show: Any) -> dict[str, Any]:
+    """The row with each rate written by `show` (a KPI row by its KPI's name)."""
+    if "kpi" in row and "value" in row:
+        if show is percent:
+            return {**row, "value": _kpi_text(row["kpi"], row["value"])}
+        return {**row, "value": show(row["value"])} if is_rate(row["kpi"]) else row
+    return {k: show(v) if is_rate(k) and not isinstance(v, str) else v
+            for k, v in row.items()}
+
+
+def _four_places(value: float | None) -> str | None:
+    return None if value is None else f"{value:.4f}"
 
 
 def _shade(rate: float) -> str:
@@ -84,7 +104,8 @@ def emit_retention(data: dict[str, Any], fmt: str, view: str | None) -> None:
     cohort_table(data)
     if view is None:
         kpis = [{"kpi": k, "value": _kpi_text(k, v)} for k, v in data["kpis"].items()]
-        print_table(kpis, ("kpi", "value"), title="KPIs")
+        print_table(kpis, ("kpi", "value"),
+                    title="KPIs (each defined in: practice report retention --help)")
         dropoff = [{**row, "stop_rate": percent(row["stop_rate"])} for row in data["dropoff"]]
         print_table(dropoff, views["dropoff"][1], title="Drop-off by visit number")
 
@@ -99,8 +120,10 @@ def _kpi_text(name: str, value: Any) -> str:
 
 def referral_views(data: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]],
                                                               Sequence[str]]]:
+    sources = [{**row, "referrer": row.get("referrer_name") or row["referrer"]}
+               for row in data["sources"]]
     return {
-        "sources": (data["sources"], ("kind", "referrer", "referrals", "converted",
+        "sources": (sources, ("kind", "referrer", "referrals", "converted",
                                       "conversion_rate", "new_clients", "visits",
                                       "active_clients")),
         "providers": (data["providers"], ("provider", "referred_in", "referred_out",
@@ -128,24 +151,36 @@ def _measures_text(measures: dict[str, Any]) -> str:
     return ", ".join(f"{name}={value}" for name, value in measures.items())
 
 
+CONTACT = ("name", "phone", "email")
 WORKLISTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "recall_due": ("recall due", ("client_id", "name", "last_visit_on", "reason")),
-    "reevaluation_due": ("re-evaluation due", ("program_id", "name", "phase",
-                                               "visits_completed", "reevaluate_after",
-                                               "reason")),
-    "reactivate": ("lapsed: reactivate", ("client_id", "name", "lapsed_on", "last_visit_on",
-                                          "recalled_on", "reason")),
+    "recall_due": ("recall due", (*CONTACT, "last_visit_on", "reasons", "client_id")),
+    "reevaluation_due": ("re-evaluation due", (*CONTACT, "phase", "visits_completed",
+                                               "reevaluate_after", "reasons", "program_id",
+                                               "client_id")),
+    "reactivate": ("lapsed: reactivate", (*CONTACT, "lapsed_on", "last_visit_on",
+                                          "recalled_on", "reasons", "client_id")),
+    "prospects": ("prospect: nothing booked", (*CONTACT, "intake_on", "reasons",
+                                               "client_id")),
+    "awaiting_answer": ("referral: awaiting answer", (*CONTACT, "providers", "made_on",
+                                                      "reasons", "referral_ids", "client_id")),
 }
-ALL_WORKLISTS = ("list", "client_id", "name", "program_id", "last_visit_on", "reason")
+# Every list in one table, ready for a mailing or SMS tool: who, how to reach them, why.
+ALL_WORKLISTS = ("list", *CONTACT, "reasons", "client_id")
 
 
 def worklist_views(data: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]],
                                                               Sequence[str]]]:
-    """One view per list, and `all`: every row with the list it is on (CSV's default)."""
+    """One view per list, and `all`: every row with the list it is on (CSV's default).
+    A list in a cell (reasons, referrals) reads as its items joined by "; "."""
     views: dict[str, tuple[list[dict[str, Any]], Sequence[str]]] = {}
     every = []
     for key, (label, columns) in WORKLISTS.items():
-        rows = [{"list": label, **row} for row in data[key]]
+        rows = [{"list": label, **{k: _joined(v) for k, v in row.items()}}
+                for row in data[key]]
         every.extend(rows)
         views[key] = (rows, columns)
     return {"all": (every, ALL_WORKLISTS), **views}
+
+
+def _joined(value: Any) -> Any:
+    return "; ".join(str(item) for item in value) if isinstance(value, list) else value

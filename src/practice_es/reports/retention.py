@@ -100,6 +100,8 @@ def _kpis(conn: Connection, tally: Tally, window: Window) -> dict[str, Any]:
         "visits": tally.visits,
         "visit_average": ratio(tally.visits, tally.visitors),
         "pva": ratio(tally.new_client_visits, tally.new_clients),
+        # The PVA consultants quote: every completed visit of the window per new client.
+        "pva_period": ratio(tally.visits, tally.new_clients),
         "rebooking_rate": ratio(tally.rebooked, tally.visits),
         "lapsed": lapsed,
         "reactivated": reactivated,

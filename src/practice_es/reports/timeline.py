@@ -4,7 +4,7 @@ its plan, adherence and how each measure moved."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import orjson
@@ -16,11 +16,15 @@ from practice_es.projections.clients import client_directory
 from practice_es.projections.programs import programs
 from practice_es.projections.timeline import timeline
 from practice_es.projections.visits import visits
+from practice_es.reports.contacts import named_clients
 from practice_es.reports.window import number, ratio
 
 
-def timeline_report(conn: Connection, client_id: str, as_of: date) -> dict[str, Any]:
-    """Everything recorded about the client up to the end of `as_of` (the report date)."""
+def timeline_report(conn: Connection, client_id: str, as_of: date,
+                    zone: tzinfo | None = None) -> dict[str, Any]:
+    """Everything recorded about the client up to the end of `as_of` (the report date).
+    With `zone` (the practice's), every entry's time is given in it, whatever zone it
+    was recorded or imported in."""
     c = client_directory.c
     if conn.execute(select(c.client_id).where(c.client_id == client_id)).first() is None:
         raise NotFound("client", client_id)
@@ -33,7 +37,7 @@ def timeline_report(conn: Connection, client_id: str, as_of: date) -> dict[str, 
     return {
         "client_id": client_id,
         "as_of": as_of.isoformat(),
-        "entries": [_entry(row) for row in rows],
+        "entries": named_clients(conn, [_entry(row, zone) for row in rows]),
         "programs": _programs(conn, client_id, as_of, rows),
     }
 
@@ -42,8 +46,10 @@ def _measures(row: Any) -> dict[str, float | int]:
     return {name: number(value) for name, value in orjson.loads(row.measures).items()}
 
 
-def _entry(row: Any) -> dict[str, Any]:
-    return {"on": row.on_iso, "event": row.event, "summary": row.summary,
+def _entry(row: Any, zone: tzinfo | None) -> dict[str, Any]:
+    on = row.on_iso if zone is None else (
+        datetime.fromisoformat(row.on_iso).astimezone(zone).isoformat())
+    return {"on": on, "event": row.event, "summary": row.summary,
             "program_id": row.program_id, "measures": _measures(row)}
 
 

@@ -1,5 +1,7 @@
-"""Worklists as of a day: who is due a recall, which programs are due a re-evaluation, and
-which lapsed clients to reactivate, each with the reason in words."""
+"""Worklists as of a day: who is due a recall, which programs are due a re-evaluation, which
+lapsed clients to reactivate, which prospects have nothing booked, and which referrals out
+await the provider's answer. Every row names the client and how to reach them (name, phone,
+e-mail) and its `reasons` in words; a client is on each list once (SPEC §9)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from practice_es.projections.clients import client_directory
 from practice_es.projections.lapses import client_marks
 from practice_es.projections.programs import programs
 from practice_es.projections.timeline import timeline
 from practice_es.projections.visits import visits
+from practice_es.reports.contacts import Contacts, contacts
+from practice_es.reports.followups import awaiting_answer, prospects
 from practice_es.reports.window import Window
 
 # A client outside any program of care is due a recall this many days after their last visit
@@ -26,7 +29,7 @@ class Facts:
     """What the ledger had recorded by the end of the worklist's day."""
 
     window: Window
-    names: dict[str, str]
+    people: Contacts  # clients not erased: name, phone, e-mail
     last_visit: dict[str, datetime]
     booked_ahead: set[str]
     lapses: dict[str, datetime]  # lapsed at the end of the day -> since when
@@ -46,15 +49,15 @@ def worklists_report(conn: Connection, as_of: date) -> dict[str, Any]:
         "recall_due": _recalls_due(facts),
         "reevaluation_due": _reevaluations_due(conn, facts),
         "reactivate": _to_reactivate(facts),
+        "prospects": prospects(conn, facts.people, facts.window, set(facts.lapses)),
+        "awaiting_answer": awaiting_answer(conn, facts.people, facts.window),
     }
 
 
 def _facts(conn: Connection, window: Window) -> Facts:
-    c = client_directory.c
-    names = {row.client_id: row.name for row in conn.execute(select(c.client_id, c.name))}
     last_visit, ahead = _visit_facts(conn, window)
     lapses, recalls = _lapse_facts(conn, window)
-    return Facts(window, names, last_visit, ahead, lapses, recalls,
+    return Facts(window, contacts(conn), last_visit, ahead, lapses, recalls,
                  _active_programs(conn, window))
 
 
@@ -106,7 +109,8 @@ def _recalls_due(facts: Facts) -> list[dict[str, Any]]:
     interval = {row.client_id: 7 / row.per_week for row in facts.active_programs}
     rows = []
     for client_id, last in facts.last_visit.items():
-        if client_id in facts.lapses or client_id in facts.booked_ahead:
+        if (client_id in facts.lapses or client_id in facts.booked_ahead
+                or client_id not in facts.people):
             continue
         days = (facts.day - last.date()).days
         every = interval.get(client_id, DEFAULT_INTERVAL_DAYS)
@@ -116,7 +120,7 @@ def _recalls_due(facts: Facts) -> list[dict[str, Any]]:
             rows.append(_row(facts, client_id, last, every,
                              f"last visit {days} days ago, nothing booked ({why})"))
     for client_id, lapsed in facts.lapses.items():
-        if client_id not in facts.recalls:
+        if client_id not in facts.recalls and client_id in facts.people:
             rows.append(_row(facts, client_id, facts.last_visit.get(client_id), None,
                              f"lapsed on {lapsed.date()}, not recalled since"))
     return sorted(rows, key=lambda r: (r["last_visit_on"] or "", r["name"], r["client_id"]))
@@ -124,14 +128,16 @@ def _recalls_due(facts: Facts) -> list[dict[str, Any]]:
 
 def _row(facts: Facts, client_id: str, last: datetime | None, every: float | None,
          reason: str) -> dict[str, Any]:
-    return {"client_id": client_id, "name": facts.names.get(client_id),
+    return {**facts.people.of(client_id),
             "last_visit_on": last.date().isoformat() if last else None,
-            "interval_days": every, "reason": reason}
+            "interval_days": every, "reasons": [reason]}
 
 
 def _reevaluations_due(conn: Connection, facts: Facts) -> list[dict[str, Any]]:
     rows = []
     for program in facts.active_programs:
+        if program.client_id not in facts.people:
+            continue
         done = _program_visits(conn, program.program_id, facts.window)
         if len(done) < program.reevaluate_after:
             continue
@@ -140,12 +146,12 @@ def _reevaluations_due(conn: Connection, facts: Facts) -> list[dict[str, Any]]:
         if _reevaluated_since(conn, program.program_id, since, facts.window):
             continue
         rows.append({
-            "program_id": program.program_id, "client_id": program.client_id,
-            "name": facts.names.get(program.client_id), "phase": program.phase,
+            "program_id": program.program_id, **facts.people.of(program.client_id),
+            "phase": program.phase,
             "visits_completed": len(done), "visits_planned": program.visits,
             "reevaluate_after": program.reevaluate_after,
-            "reason": f"{len(done)} of {program.visits} visits completed; re-evaluation due "
-                      f"at visit {reached} ({since.date()}), none recorded since",
+            "reasons": [f"{len(done)} of {program.visits} visits completed; re-evaluation "
+                        f"due at visit {reached} ({since.date()}), none recorded since"],
         })
     return sorted(rows, key=lambda r: (r["name"] or "", r["program_id"]))
 
@@ -168,17 +174,17 @@ def _reevaluated_since(conn: Connection, program_id: str, since: datetime,
 
 def _to_reactivate(facts: Facts) -> list[dict[str, Any]]:
     rows = []
-    order = sorted(facts.lapses.items(),
-                   key=lambda item: (item[1], facts.names.get(item[0]) or "", item[0]))
+    order = sorted(((c, lapsed) for c, lapsed in facts.lapses.items() if c in facts.people),
+                   key=lambda item: (item[1], facts.people.name(item[0]), item[0]))
     for client_id, lapsed in order:
         last = facts.last_visit.get(client_id)
         recall = facts.recalls.get(client_id)
         since = f"last visit {last.date()}" if last else "no visit yet"
         then = (f"recalled by {recall[1]} on {recall[0].date()}, not back yet" if recall
                 else "not recalled yet")
-        rows.append({"client_id": client_id, "name": facts.names.get(client_id),
+        rows.append({**facts.people.of(client_id),
                      "lapsed_on": lapsed.date().isoformat(),
                      "last_visit_on": last.date().isoformat() if last else None,
                      "recalled_on": recall[0].date().isoformat() if recall else None,
-                     "reason": f"lapsed on {lapsed.date()} ({since}); {then}"})
+                     "reasons": [f"lapsed on {lapsed.date()} ({since}); {then}"]})
     return rows

@@ -1,35 +1,20 @@
-"""Helpers for the migration tests: importing a fixture export, and reading the ledger back.
-
-(Named `test_…` only so it sits among the files of the migration tests; it holds no test.)
-"""
+"""Helpers for the migration tests: importing a fixture export, and reading the ledger back."""
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from practice_es.application import PracticeLedger
-from practice_es.infrastructure.settings import Settings
 from practice_es.migration.importer import ImportRequest, import_export
 from practice_es.migration.mapping import Mapping, load_preset
 from practice_es.migration.summary import ImportSummary
+from tests.conftest import opened
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
 Event = tuple[UUID, int, str, str]  # originator, version, topic, state without record time
-
-
-@contextmanager
-def opened(db_url: str) -> Iterator[PracticeLedger]:
-    ledger = PracticeLedger(Settings(db_url=db_url, actor="tester"))
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def run_import(db_url: str, layout: str | Path, tmp_path: Path, mapping: Mapping | None = None,
