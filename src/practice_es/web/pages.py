@@ -44,11 +44,22 @@ async def schedule(request: Request) -> Response:
     session = require_page(request, "schedule")
     desk = _desk(request)
     day = _day(request.query_params.get("day"), desk.now().date())
-    rows = await run_in_threadpool(desk.read, lambda conn: readings.day_sheet(conn, day))
+    rows = await run_in_threadpool(desk.read, lambda conn: _day_sheet(conn, desk, day))
     return render(request, "schedule.html", day=day, rows=rows,
                   previous=day - timedelta(days=1), following=day + timedelta(days=1),
                   week=timedelta(days=7),
                   clinical=roles.sees_clinical(session.user.role))
+
+
+def _day_sheet(conn: Any, desk: FrontDesk, day: date) -> list[dict[str, Any]]:
+    """`practice schedule`'s day sheet, its times as the page writes them."""
+    from practice_es.reports.schedule import schedule
+    from practice_es.reports.window import Window
+
+    rows = schedule(conn, desk.settings.zone, Window(day, day))
+    for row in rows:
+        row["at"] = datetime.fromisoformat(row["at"]).replace(tzinfo=None)
+    return rows
 
 
 async def clients(request: Request) -> Response:
