@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ settings.register_profile("exploring", deadline=None)  # (a busy machine is no b
 settings.load_profile("exploring" if os.environ.get("PRACTICE_SOAK") == "1" else "repeatable")
 
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
+# The time a test ledger's clock tells: fixed, so a test never depends on the day it runs,
+# and late enough that the histories tests record (up to 2029) are in its past (T1).
+TEST_NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 REQUIRE_POSTGRES = os.environ.get("PRACTICE_REQUIRE_POSTGRES") == "1"
 BACKENDS = ("sqlite", "postgres")
 
@@ -73,7 +77,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @contextmanager
 def opened(db_url: str) -> Iterator[PracticeLedger]:
     """The ledger at `db_url`, closed after."""
-    ledger = PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    ledger = PracticeLedger(Settings(db_url=db_url, actor="tester"), clock=fixed_clock)
     try:
         yield ledger
     finally:
@@ -84,6 +88,11 @@ def opened(db_url: str) -> Iterator[PracticeLedger]:
 def ledger(db_url: str) -> Iterator[PracticeLedger]:
     with opened(db_url) as app:
         yield app
+
+
+def fixed_clock() -> datetime:
+    """A test ledger's clock (`TEST_NOW`)."""
+    return TEST_NOW
 
 
 def count_events(db_url: str, key: str | None = None) -> int:

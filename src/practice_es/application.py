@@ -18,12 +18,15 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, OperationalError, Recording
 
 from practice_es.domain.client import Client
-from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound, RuleRefused
+from practice_es.domain.duplicates import KnownClient, check_not_duplicate
+from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
 from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
+from practice_es.domain.moments import check_day_not_future
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.domain.retention import Destruction, RetentionRule
+from practice_es.infrastructure.clock import BusinessTime, Clock
 from practice_es.infrastructure.crypto import parse_master_key
 from practice_es.infrastructure.ledger_store import LedgerStore
 from practice_es.infrastructure.rotation import (
@@ -32,6 +35,7 @@ from practice_es.infrastructure.rotation import (
     Step,
     rotate_master_key,
 )
+from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 
 TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
@@ -47,7 +51,11 @@ class PracticeLedger(LedgerStore):
     snapshotting_projectors = {Client: project}
     snapshot_class = PracticeSnapshot
 
-    # -- time and who --------------------------------------------------------------------
+    def __init__(self, settings: Settings | None = None, *, check_key: bool = True,
+                 create: bool = True, clock: Clock | None = None) -> None:
+        """`clock` tells the time (tests fix it); the default is the machine's."""
+        super().__init__(settings, check_key=check_key, create=create)
+        self.time = BusinessTime(self.settings.zone, self._actor, clock)
 
     @contextlib.contextmanager
     def acting_as(self, actor: str) -> Iterator[None]:
@@ -58,13 +66,11 @@ class PracticeLedger(LedgerStore):
         finally:
             _ACTING.reset(token)
 
+    def _actor(self) -> str:
+        return _ACTING.get() or self.settings.actor
+
     def stamp(self, on: datetime | None) -> Stamp:
-        """Business time in the practice's zone (now, if not given) and the actor."""
-        when = on or datetime.now(self.settings.zone)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=self.settings.zone)
-        actor = _ACTING.get() or self.settings.actor
-        return Stamp(on=when.astimezone(self.settings.zone), actor=actor)
+        return self.time.stamp(on)
 
     # -- loading and saving --------------------------------------------------------------
 
@@ -128,10 +134,18 @@ class PracticeLedger(LedgerStore):
 
     def record_intake(
         self, *, on: datetime | None = None, client_id: UUID | None = None,
-        referral_id: UUID | None = None, **intake: Any,
+        referral_id: UUID | None = None, known: Iterable[KnownClient] = (),
+        allow_duplicate: bool = False, **intake: Any,
     ) -> UUID:
-        """Record a new client; naming a referral converts it in the same transaction (R1)."""
-        stamp = self.stamp(on)
+        """Record a new client; naming a referral converts it in the same transaction (R1).
+        `known`: the clients on record who may be the same person: D1 refuses the intake,
+        unless `allow_duplicate` (kept on record: the user said it is another person)."""
+        stamp = self.time.fact(on)
+        if allow_duplicate:
+            intake["duplicate_allowed"] = True
+        else:
+            check_not_duplicate(str(intake.get("name") or ""), intake.get("date_of_birth"),
+                                intake.get("email"), known)
         referral = self.referral(referral_id) if referral_id else None
         if referral is not None:
             # The intake counts for the referral's source unless it names its own.
@@ -150,7 +164,7 @@ class PracticeLedger(LedgerStore):
                        name: str | None = None, email: str | None = None,
                        phone: str | None = None) -> UUID:
         client = self.client(client_id)
-        client.update_contact(self.stamp(on), name, email, phone)
+        client.update_contact(self.time.fact(on), name, email, phone)
         self.save(client)
         return client_id
 
@@ -162,7 +176,7 @@ class PracticeLedger(LedgerStore):
         if not stored:
             raise InvalidInput("version", f"client {client_id} has no entry {version}")
         original = cast(DomainEvent, self.mapper.to_domain_event(stored[0]))
-        client.correct_entry(self.stamp(on), original, changes, reason)
+        client.correct_entry(self.time.fact(on), original, changes, reason)
         self.save(client)
         return client_id
 
@@ -170,7 +184,7 @@ class PracticeLedger(LedgerStore):
         """Right to erasure (ADR 9): destroy the keys of the client and of the referral they
         came by, then record ClientErased. Key first, so an interruption fails closed; running
         it again completes it. False if SQLite could not yet clear the old key from its WAL."""
-        return self._erase(self.client(client_id), reason, self.stamp(on))
+        return self._erase(self.client(client_id), reason, self.time.fact(on))
 
     def _erase(self, client: Client, reason: str, stamp: Stamp) -> bool:
         already = client.status == "erased"
@@ -186,10 +200,8 @@ class PracticeLedger(LedgerStore):
         """Erase (reason `retention`) each candidate `rule` says is due on `as_of`, one client
         after another, yielding each once its erasure is recorded: a sweep stopped half way
         has erased exactly the clients it yielded, and running it again finishes it."""
-        stamp = self.stamp(None)
-        if as_of > stamp.day:
-            raise RuleRefused("T1", f"no fact in the future: the sweep date {as_of} is after "
-                                    f"today ({stamp.day})")
+        stamp = self.time.fact(None)
+        check_day_not_future("--as-of", as_of, stamp.day)
         for client_id, last_activity in candidates:
             client = self.client(client_id)
             if rule.is_due(client, last_activity, as_of):
@@ -209,7 +221,7 @@ class PracticeLedger(LedgerStore):
     ) -> UUID:
         client = self.client(client_id)
         client.update_health_history(
-            self.stamp(on), list(conditions), list(medications), list(contraindications)
+            self.time.fact(on), list(conditions), list(medications), list(contraindications)
         )
         self.save(client)
         return client_id
@@ -220,7 +232,7 @@ class PracticeLedger(LedgerStore):
     ) -> UUID:
         client = self.client(client_id)
         assessment_id = uuid4()
-        client.record_assessment(self.stamp(on), assessment_id, findings, measures or {},
+        client.record_assessment(self.time.fact(on), assessment_id, findings, measures or {},
                                  list(contraindications))
         self.save(client)
         return assessment_id
@@ -228,14 +240,14 @@ class PracticeLedger(LedgerStore):
     def clear_contraindication(self, client_id: UUID, *, contraindication: str, by: str,
                                on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.clear_contraindication(self.stamp(on), contraindication, by)
+        client.clear_contraindication(self.time.fact(on), contraindication, by)
         self.save(client)
         return client_id
 
     def send_recall(self, client_id: UUID, *, channel: str, on: datetime | None = None) -> UUID:
         client = self.client(client_id)
         recall_id = uuid4()
-        client.send_recall(self.stamp(on), recall_id, channel)
+        client.send_recall(self.time.fact(on), recall_id, channel)
         self.save(client)
         return recall_id
 
@@ -244,6 +256,7 @@ class PracticeLedger(LedgerStore):
         """C4: record `Lapsed` once for each of the given clients that has lapsed by `as_of`."""
         if after_days < 1:
             raise InvalidInput("after-days", f"must be at least 1, not {after_days}")
+        check_day_not_future("--as-of", as_of, self.time.now().date())
         stamp = self.stamp(datetime.combine(as_of, datetime.min.time()))
         attempts = 0
         while True:
@@ -270,7 +283,7 @@ class PracticeLedger(LedgerStore):
                        program: UUID | None = None, visit_id: UUID | None = None) -> UUID:
         client = self.client(client_id)
         visit_id = visit_id or uuid4()
-        client.schedule_visit(self.stamp(on), visit_id, self.stamp(at).on,
+        client.schedule_visit(self.time.fact(on), visit_id, self.time.booking(at),
                               self._program_for(program))
         self.save(client)
         return visit_id
@@ -278,7 +291,7 @@ class PracticeLedger(LedgerStore):
     def reschedule_visit(self, client_id: UUID, *, visit_id: UUID, at: datetime,
                          on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.reschedule_visit(self.stamp(on), visit_id, self.stamp(at).on)
+        client.reschedule_visit(self.time.fact(on), visit_id, self.time.booking(at))
         self.save(client)
         return visit_id
 
@@ -287,14 +300,17 @@ class PracticeLedger(LedgerStore):
         program: UUID | None = None, measures: dict[str, float] | None = None,
         notes: str | None = None,
     ) -> UUID:
-        """Complete a booked visit (`visit_id`) or a walk-in; reactivates a lapsed client (C5)."""
+        """Complete a booked visit (`visit_id`, else the client's earliest open booking on
+        that day) or a walk-in; reactivates a lapsed client (C5)."""
         client = self.client(client_id)
+        stamp = self.time.fact(on)
+        visit_id = visit_id or client.booking_on(stamp.day)
         booked = visit_id is not None
         visit_id = visit_id or uuid4()
         if program is None and visit_id in client.scheduled:
             # C3 holds for the program the visit was booked for, too: it must still be active.
             program = client.scheduled[visit_id].program_id
-        client.complete_visit(self.stamp(on), visit_id, self._program_for(program),
+        client.complete_visit(stamp, visit_id, self._program_for(program),
                               measures or {}, notes, booked)
         self.save(client)
         return visit_id
@@ -302,14 +318,14 @@ class PracticeLedger(LedgerStore):
     def cancel_visit(self, client_id: UUID, *, visit_id: UUID, reason: str | None = None,
                      on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.cancel_visit(self.stamp(on), visit_id, reason)
+        client.cancel_visit(self.time.fact(on), visit_id, reason)
         self.save(client)
         return visit_id
 
     def miss_visit(self, client_id: UUID, *, visit_id: UUID, reason: str | None = None,
                    on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        client.miss_visit(self.stamp(on), visit_id, reason)
+        client.miss_visit(self.time.fact(on), visit_id, reason)
         self.save(client)
         return visit_id
 
@@ -323,7 +339,7 @@ class PracticeLedger(LedgerStore):
         client = self.client(client_id)
         number, ident = self._next_id(program_id, client_id)
         program = ProgramOfCare.recommend(
-            self.stamp(on), client, ident, number, assessment_id, phase, visits, per_week,
+            self.time.fact(on), client, ident, number, assessment_id, phase, visits, per_week,
             list(goals), rationale, reevaluate_after,
         )
         self.save(program)
@@ -332,28 +348,35 @@ class PracticeLedger(LedgerStore):
     def accept_program(self, program_ident: UUID, *, on: datetime | None = None,
                        reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.accept(self.stamp(on), self.programs_of(program.client_id))
+        program.accept(self.time.fact(on), self.programs_of(program.client_id), reason)
         self.save(program)
         return program.id
 
     def decline_program(self, program_ident: UUID, *, on: datetime | None = None,
                         reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.decline(self.stamp(on), reason)
+        program.decline(self.time.fact(on), reason)
+        self.save(program)
+        return program.id
+
+    def withdraw_program(self, program_ident: UUID, *, reason: str,
+                         on: datetime | None = None) -> UUID:
+        program = self.program(program_ident)
+        program.withdraw(self.time.fact(on), reason)
         self.save(program)
         return program.id
 
     def complete_program(self, program_ident: UUID, *, on: datetime | None = None,
                          reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.complete(self.stamp(on), reason)
+        program.complete(self.time.fact(on), reason)
         self.save(program)
         return program.id
 
     def discontinue_program(self, program_ident: UUID, *, on: datetime | None = None,
                             reason: str | None = None) -> UUID:
         program = self.program(program_ident)
-        program.discontinue(self.stamp(on), reason)
+        program.discontinue(self.time.fact(on), reason)
         self.save(program)
         return program.id
 
@@ -362,7 +385,7 @@ class PracticeLedger(LedgerStore):
         measures: dict[str, float] | None = None, on: datetime | None = None,
     ) -> UUID:
         program = self.program(program_ident)
-        program.reevaluate(self.stamp(on), findings, measures or {}, outcome)
+        program.reevaluate(self.time.fact(on), findings, measures or {}, outcome)
         self.save(program)
         return program.id
 
@@ -370,7 +393,7 @@ class PracticeLedger(LedgerStore):
 
     def receive_referral(self, *, source: str, referrer: str, prospect: str,
                          on: datetime | None = None, referral_id: UUID | None = None) -> UUID:
-        referral = Referral.receive(self.stamp(on), referral_id or uuid4(), source, referrer,
+        referral = Referral.receive(self.time.fact(on), referral_id or uuid4(), source, referrer,
                                     prospect)
         self.save(referral)
         return referral.id
@@ -379,14 +402,14 @@ class PracticeLedger(LedgerStore):
                       on: datetime | None = None) -> UUID:
         client = self.client(client_id)
         number, ident = self._next_id(outbound_referral_id, client_id)
-        referral = Referral.make(self.stamp(on), ident, number, client, to, reason)
+        referral = Referral.make(self.time.fact(on), ident, number, client, to, reason)
         self.save(referral)
         return referral.id
 
     def record_referral_outcome(self, referral_ident: UUID, *, cleared: bool,
                                 note: str | None = None, on: datetime | None = None) -> UUID:
         """A "cleared" answer also records ContraindicationCleared on the client, atomically."""
-        stamp = self.stamp(on)
+        stamp = self.time.fact(on)
         referral = self.referral(referral_ident)
         named = referral.record_outcome(stamp, cleared, note)
         if not cleared or referral.client_id is None:
@@ -406,6 +429,6 @@ class PracticeLedger(LedgerStore):
     def send_care_report(self, referral_ident: UUID, *, summary: str,
                          on: datetime | None = None) -> UUID:
         referral = self.referral(referral_ident)
-        referral.send_care_report(self.stamp(on), summary)
+        referral.send_care_report(self.time.fact(on), summary)
         self.save(referral)
         return referral.id

@@ -51,7 +51,9 @@ COMMANDS = [
 def stored_edges(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A ledger holding a client with a visit completed on 9999-12-31, stored directly."""
     url = f"sqlite:///{tmp_path_factory.mktemp('edges') / 'practice.db'}"
-    ledger = PracticeLedger(Settings(db_url=url, actor="edge"))
+    # (its clock at the end of time: T1 lets it record the visit of 9999-12-31)
+    ledger = PracticeLedger(Settings(db_url=url, actor="edge"),
+                            clock=lambda: datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
     try:
         client = ledger.record_intake(name="Ann Lee", on=datetime(2025, 1, 2, tzinfo=UTC))
         ledger.complete_visit(client, on=datetime(9999, 12, 31, 10, tzinfo=UTC))

@@ -26,7 +26,7 @@ from practice_es.infrastructure.snapshots import (
     SNAPSHOT_EVERY,
     archive_id,
 )
-from tests.conftest import count_events
+from tests.conftest import count_events, fixed_clock
 
 # The events SPEC §2 names (EntryCorrected and erasure belong to later issues).
 SPEC_EVENTS = {
@@ -45,7 +45,7 @@ def on(text: str) -> datetime:
 
 
 def open_ledger(db_url: str) -> PracticeLedger:
-    return PracticeLedger(Settings(db_url=db_url, actor="tester"))
+    return PracticeLedger(Settings(db_url=db_url, actor="tester"), clock=fixed_clock)
 
 
 def spy_on_saves(ledger: PracticeLedger) -> list[DomainEventProtocol[Any]]:

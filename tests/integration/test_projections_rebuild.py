@@ -28,6 +28,7 @@ from practice_es.domain.keys import outbound_referral_id
 from practice_es.infrastructure.settings import Settings
 from practice_es.projections import decoding
 from practice_es.projections import runner as runner_module
+from practice_es.projections.clients import find_clients
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 from practice_es.reports.referrals import referrals_report
@@ -35,6 +36,7 @@ from practice_es.reports.retention import retention_report
 from practice_es.reports.timeline import timeline_report
 from practice_es.reports.window import Window
 from practice_es.reports.worklists import worklists_report
+from tests.conftest import fixed_clock
 
 POSTGRES_URL = os.environ.get("PRACTICE_TEST_POSTGRES_URL", "")
 OPS = ("intake", "walk_in", "book", "attend", "cancel", "no_show", "sweep", "recall",
@@ -53,7 +55,7 @@ def fresh_ledger(backend: str, sealed: bool = False) -> Iterator[PracticeLedger]
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             ledger = PracticeLedger(Settings(db_url=f"sqlite:///{folder}/p.db", actor="t",
-                                             cipher_key=key))
+                                             cipher_key=key), clock=fixed_clock)
             try:
                 yield ledger
             finally:
@@ -67,7 +69,7 @@ def fresh_ledger(backend: str, sealed: bool = False) -> Iterator[PracticeLedger]
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     ledger = PracticeLedger(Settings(db_url=f"{base}?schema={schema}", actor="t",
-                                     cipher_key=key))
+                                     cipher_key=key), clock=fixed_clock)
     try:
         yield ledger
     finally:
@@ -150,7 +152,11 @@ class Desk:
         if pick == 3:
             self.ledger.decline_program(program, on=self.when())
             return
-        self.ledger.accept_program(program, on=self.when())
+        if client in self.programs:  # a second one while the first is active: a mistake
+            self.ledger.withdraw_program(program, reason="entered twice", on=self.when())
+            return
+        self.ledger.accept_program(program, reason="wants it" if pick else None,
+                                   on=self.when())
         self.programs[client] = program
 
     def _reevaluate(self, client: uuid.UUID, pick: int) -> None:
@@ -170,9 +176,11 @@ class Desk:
     def _refer_out(self, client: uuid.UUID, pick: int) -> None:
         self.ledger.make_referral(client, to=f"dr {pick}", reason="check", on=self.when())
 
-    def _care_report(self, client: uuid.UUID, _: int) -> None:
-        self.ledger.send_care_report(outbound_referral_id(client, 1), summary="s",
-                                     on=self.when())
+    def _care_report(self, client: uuid.UUID, pick: int) -> None:
+        """To the provider the client was referred out to, or back to who referred them."""
+        inbound = self.ledger.client(client).referral_id
+        referral = inbound if pick % 2 and inbound else outbound_referral_id(client, 1)
+        self.ledger.send_care_report(referral, summary="s", on=self.when())
 
     def _contact(self, client: uuid.UUID, pick: int) -> None:
         self.ledger.update_contact(client, name=f"renamed {pick}", email=f"c{pick}@example.org",
@@ -189,10 +197,19 @@ class Desk:
 
 
     def _correct(self, client: uuid.UUID, pick: int) -> None:
-        """Correct one of the client's completed visits: its date and a measure."""
-        versions = [e.originator_version for e in self.ledger.recorder.select_events(client)
-                    if e.topic.endswith(".VisitCompleted")]
-        if versions:
+        """Correct one of the client's completed visits (its date and a measure), or else
+        the name, e-mail or phone of their intake or of a contact update."""
+        stored = self.ledger.recorder.select_events(client)
+        versions = [e.originator_version for e in stored if e.topic.endswith(".VisitCompleted")]
+        if pick % 2:
+            contact = [e.originator_version for e in stored
+                       if e.topic.endswith((".IntakeRecorded", ".ContactUpdated"))]
+            field = ("name", "email", "phone", "name")[pick]
+            value = {"name": f"corrected {pick}", "email": f"k{pick}@example.org",
+                     "phone": f"555-01{pick}"}[field]
+            self.ledger.correct_entry(client, version=contact[pick // 2 % len(contact)],
+                                      reason="typo", changes={field: value}, on=self.when())
+        elif versions:
             day = self.day - timedelta(days=pick * 5)
             self.ledger.correct_entry(
                 client, version=versions[pick % len(versions)], reason="wrong day",
@@ -234,6 +251,7 @@ def check(backend: str, steps: list[tuple[str, int, int]], sealed: bool) -> None
                 desk.play(op, pick, gap)
                 live.catch_up()
             incremental = read(live, desk.clients)
+            assert contacts_listed(live) == contacts_held(ledger, desk.clients)
             once.catch_up()
             assert read(once, desk.clients) == incremental
             live.rebuild()
@@ -243,6 +261,23 @@ def check(backend: str, steps: list[tuple[str, int, int]], sealed: bool) -> None
         finally:
             live.close()
             once.close()
+
+
+def contacts_listed(runner: ProjectionRunner) -> dict[str, tuple[Any, ...]]:
+    """Each client's name, date of birth, e-mail and phone as the directory lists them."""
+    with runner.engine.connect() as conn:
+        return {row["client_id"]: (row["name"], row["date_of_birth"], row["email"],
+                                   row["phone"]) for row in find_clients(conn)}
+
+
+def contacts_held(ledger: PracticeLedger, clients: list[uuid.UUID]) -> dict[str, tuple[Any, ...]]:
+    """The same as the client aggregates hold them (corrections and updates applied)."""
+    held = {}
+    for ident in clients:
+        c = ledger.client(ident)
+        born = c.date_of_birth.isoformat() if c.date_of_birth else None
+        held[str(ident)] = (c.name, born, c.email, c.phone)
+    return held
 
 
 def opening_less(ledger: PracticeLedger) -> dict[str, list[tuple[Any, ...]]]:

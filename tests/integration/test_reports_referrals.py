@@ -8,8 +8,9 @@ import pytest
 
 from practice_es.application import PracticeLedger
 from practice_es.reports.referrals import referrals_report
+from practice_es.reports.timeline import timeline_report
 from practice_es.reports.window import Window
-from tests.integration.report_histories import build_report, record_clinic
+from tests.integration.report_histories import at, build_report, record_clinic
 
 
 @pytest.fixture
@@ -69,3 +70,19 @@ def test_a_window_counts_its_own_referrals_and_status_at_its_end(
         {"provider": "dr jones", "referred_in": 1, "referred_out": 0, "care_reports_sent": 1},
         {"provider": "dr smith", "referred_in": 0, "referred_out": 1, "care_reports_sent": 0},
     ]
+
+
+def test_a_care_report_back_to_the_referring_doctor_counts_for_that_doctor(
+        ledger: PracticeLedger) -> None:
+    """Integrative care (SPEC §9): the report goes back on the inbound referral; it counts in
+    care_reports_sent and not in referred_out."""
+    referral = ledger.receive_referral(source="doctor", referrer="Dr Ng", prospect="Ann",
+                                       on=at("2026-03-01 09:00"))
+    ann = ledger.record_intake(name="Ann", referral_id=referral, on=at("2026-03-02 09:00"))
+    ledger.send_care_report(referral, summary="improving", on=at("2026-03-20 09:00"))
+    report = build_report(ledger, referrals_report)
+    assert report["providers"] == [
+        {"provider": "dr ng", "referred_in": 1, "referred_out": 0, "care_reports_sent": 1}]
+    timeline = build_report(ledger, lambda conn: timeline_report(conn, str(ann),
+                                                                 date(2026, 3, 31)))
+    assert timeline["entries"][-1]["summary"] == "care report sent: improving"

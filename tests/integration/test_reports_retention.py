@@ -9,7 +9,7 @@ import pytest
 from practice_es.application import PracticeLedger
 from practice_es.reports.retention import retention_report
 from practice_es.reports.window import Window
-from tests.integration.report_histories import build_report, record_clinic
+from tests.integration.report_histories import at, build_report, record_clinic
 
 
 @pytest.fixture
@@ -113,3 +113,16 @@ def test_a_client_with_a_visit_booked_ahead_is_still_coming(
         {"visit": 1, "reached": 1, "stopped": 0, "still_coming": 1, "stop_rate": 0.0},
     ]
     assert report["kpis"]["rebooking_rate"] == 1.0
+
+
+def test_a_withdrawn_recommendation_counts_in_no_rate(ledger: PracticeLedger) -> None:
+    """A program recommended twice by mistake: withdrawn, it leaves acceptance at 2/3 where
+    declining it would have made it 2/4."""
+    clinic, a = ledger, record_clinic(ledger).a
+    clinic.record_assessment(a, findings="again", on=at("2026-03-21 10:00"))
+    twice = clinic.recommend_program(a, phase="relief", visits=3, per_week=1, goals=["walk"],
+                                     rationale="entered twice", on=at("2026-03-21 10:05"))
+    clinic.withdraw_program(twice, reason="entered twice", on=at("2026-03-21 10:06"))
+    report = build_report(clinic, lambda conn: retention_report(conn, "month"))
+    assert report["kpis"]["program_acceptance_rate"] == 2 / 3
+    assert report["kpis"]["program_completion_rate"] == 0.5

@@ -4,13 +4,15 @@ and measure change."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from uuid import UUID
 
 import pytest
 
 from practice_es.application import PracticeLedger
 from practice_es.domain.errors import NotFound
 from practice_es.reports.timeline import timeline_report
-from tests.integration.report_histories import Clinic, build_report, record_clinic
+from tests.integration.report_histories import Clinic, at, build_report, record_clinic
 
 
 @pytest.fixture
@@ -67,16 +69,16 @@ def test_a_completed_program_shows_adherence_and_measure_change(
     }]
 
 
-def test_adherence_counts_only_visits_due_by_the_report_date(
+def test_nothing_is_due_before_the_programs_first_visit_is_booked(
         clinic: tuple[PracticeLedger, Clinic]) -> None:
     ledger, ids = clinic
     report = build_report(ledger, lambda conn: timeline_report(conn, str(ids.b),
                                                                date(2026, 5, 20)))
-    # P3: 6 visits at 2/week accepted 05-10. By 05-20 (10 days): floor(10 × 2 / 7) + 1 = 3
-    # visits were due, none completed. The 07-01 lapse is after the report date: not shown.
+    # P3: 6 visits at 2/week accepted 05-10, no visit booked for it by 05-20: nothing is due
+    # yet (adherence null). The 07-01 lapse is after the report date: not shown.
     assert report["programs"] == [{
         "program_id": str(ids.p3), "phase": "relief", "visits_planned": 6,
-        "visits_completed": 0, "adherence": 0.0, "status": "active",
+        "visits_completed": 0, "adherence": None, "status": "active",
         "measures": {"pain": {"first": 6, "latest": 6, "change": 0}},
     }]
     assert report["entries"][-1]["event"] == "ProgramAccepted"
@@ -95,3 +97,64 @@ def test_an_unknown_client_is_not_found(clinic: tuple[PracticeLedger, Clinic]) -
     with pytest.raises(NotFound):
         build_report(ledger, lambda conn: timeline_report(
             conn, "00000000-0000-4000-8000-000000000000", date(2026, 11, 27)))
+
+
+def _program(ledger: PracticeLedger, visits: int, per_week: float) -> tuple[UUID, UUID]:
+    client = ledger.record_intake(name="Kim", on=at("2026-03-01 08:00"))
+    ledger.record_assessment(client, findings="low back", measures={"odi": 28},
+                             on=at("2026-03-01 08:10"))
+    program = ledger.recommend_program(client, phase="relief", visits=visits,
+                                       per_week=per_week, goals=["walk"], rationale="r",
+                                       on=at("2026-03-01 08:20"))
+    return client, program
+
+
+def _programs(ledger: PracticeLedger, client: UUID, as_of: str) -> list[dict[str, Any]]:
+    report = build_report(ledger, lambda conn: timeline_report(conn, str(client),
+                                                               date.fromisoformat(as_of)))
+    return list(report["programs"])
+
+
+def test_adherence_counts_from_the_first_visit_after_a_reschedule(
+        ledger: PracticeLedger) -> None:
+    """Booked for 03-02, moved to 03-09; every slot kept from then: 3 of 3 due by 03-16
+    (from 03-09: ⌊7 × 2 / 7⌋ + 1), not 3 of 5 counted from the acceptance on 03-01."""
+    client, program = _program(ledger, visits=6, per_week=2)
+    ledger.accept_program(program, on=at("2026-03-01 08:30"))
+    first = ledger.schedule_visit(client, at=at("2026-03-02 10:00"), program=program,
+                                  on=at("2026-03-01 08:40"))
+    ledger.reschedule_visit(client, visit_id=first, at=at("2026-03-09 10:00"),
+                            on=at("2026-03-01 18:00"))
+    for day in ("03-09", "03-12", "03-16"):
+        ledger.complete_visit(client, program=program, on=at(f"2026-{day} 10:00"))
+    [shown] = _programs(ledger, client, "2026-03-16")
+    assert (shown["visits_completed"], shown["adherence"]) == (3, 1.0)
+    [early] = _programs(ledger, client, "2026-03-08")  # booked, not yet due
+    assert early["adherence"] is None
+
+
+def test_adherence_is_capped_at_one(ledger: PracticeLedger) -> None:
+    """Seven visits in a week of a once-a-week program: 1 due, adherence 1.0 (not 7.0)."""
+    client, program = _program(ledger, visits=4, per_week=1)
+    ledger.accept_program(program, on=at("2026-03-01 08:30"))
+    for day in range(1, 8):
+        ledger.complete_visit(client, program=program, on=at(f"2026-03-0{day} 10:00"))
+    [shown] = _programs(ledger, client, "2026-03-07")
+    assert (shown["visits_completed"], shown["adherence"]) == (7, 1.0)
+
+
+def test_a_declined_or_withdrawn_program_shows_no_measure_progress(
+        ledger: PracticeLedger) -> None:
+    client, declined = _program(ledger, visits=4, per_week=2)
+    ledger.decline_program(declined, reason="cost", on=at("2026-03-01 08:30"))
+    withdrawn = ledger.recommend_program(client, phase="relief", visits=4, per_week=2,
+                                         goals=["walk"], rationale="r",
+                                         on=at("2026-03-01 08:40"))
+    ledger.withdraw_program(withdrawn, reason="entered twice", on=at("2026-03-01 08:45"))
+    ledger.complete_visit(client, measures={"odi": 20}, on=at("2026-03-02 10:00"))
+    shown = _programs(ledger, client, "2026-03-05")
+    assert [(p["status"], p["adherence"], p["measures"]) for p in shown] == [
+        ("declined", None, {}), ("withdrawn", None, {})]
+    entries = build_report(ledger, lambda conn: timeline_report(
+        conn, str(client), date(2026, 3, 5)))["entries"]
+    assert "recommendation withdrawn (entered twice)" in [e["summary"] for e in entries]

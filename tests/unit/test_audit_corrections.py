@@ -37,8 +37,10 @@ class Given:
     def entry(self, version: int) -> DomainEvent:
         return self.log[version - 1]
 
-    def correct(self, version: int, reason: str = "typed wrong", **changes: str) -> Any:
-        self.do("correct_entry", self.entry(version), changes, reason)
+    def correct(self, version: int, reason: str = "typed wrong", on: str = "2026-06-01",
+                **changes: str) -> Any:
+        """Corrected later than every entry of these tests: a correction is now (T1)."""
+        self.do("correct_entry", self.entry(version), changes, reason, on=on)
         return self.log[-1]
 
     def replayed(self) -> Client:
@@ -129,3 +131,9 @@ def test_an_entry_of_another_client_cannot_be_corrected() -> None:
     given, other = Given(), Given()
     with pytest.raises(InvalidInput):
         given.do("correct_entry", other.entry(1), {"name": "X"}, "mix-up")
+
+
+def test_t1_a_visit_cannot_be_corrected_to_after_the_correction() -> None:
+    given = visited(Given(), "2026-01-10")
+    with pytest.raises(RuleRefused, match="T1"):
+        given.correct(2, occurred_on="2026-06-02T09:00", on="2026-06-01T18:00")

@@ -79,9 +79,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = tempfile.mkdtemp(prefix="model-")
-        self.ledger = SmallSnapshots(Settings(db_url=f"sqlite:///{self.folder}/p.db",
-                                              actor="model", zone=UTC_ZONE))
         self.today = START
+        # Now is the end of the model's day: every action of the day is in its past (T1).
+        self.ledger = SmallSnapshots(Settings(db_url=f"sqlite:///{self.folder}/p.db",
+                                              actor="model", zone=UTC_ZONE),
+                                     clock=lambda: when(self.today + timedelta(days=1))
+                                     - timedelta(seconds=1))
         self.clients: dict[UUID, MClient] = {}
         self.programs: dict[UUID, MProgram] = {}
         self.inbound: dict[UUID, bool] = {}  # referral received -> converted
@@ -232,8 +235,10 @@ class LedgerMachine(RuleBasedStateMachine):
         ident = self.pick(self.clients, i)
         c, at = self.clients[ident], self.today + timedelta(days=offset)
         program = self.pick(self.programs, p) if p is not None and self.programs else None
-        verdict = (("refused", "C3") if at < c.intake else self.program_check(ident, program)
-                   or self.client_checks(c, None) or ("ok", "VisitScheduled"))
+        taken = any(other == at for other, _ in c.scheduled.values())
+        verdict = (("refused", "C3") if at < c.intake else ("refused", "V2") if taken
+                   else self.program_check(ident, program) or self.client_checks(c, None)
+                   or ("ok", "VisitScheduled"))
         visit = self.act(verdict, lambda: self.ledger.schedule_visit(
             ident, at=when(at), program=program, on=self.on(0)))
         if verdict[0] == "ok":
@@ -265,11 +270,19 @@ class LedgerMachine(RuleBasedStateMachine):
     def walk_in(self, i: int, back: int, p: int | None) -> None:
         ident = self.pick(self.clients, i)
         program = self.pick(self.programs, p) if p is not None and self.programs else None
-        day = self.today - timedelta(days=back)
-        verdict = self.completion(ident, day, program)
+        day, c = self.today - timedelta(days=back), self.clients[ident]
+        # A visit done without its id completes that day's earliest open booking, if any.
+        booked = min(((at, str(v), v) for v, (at, _) in c.scheduled.items() if at == day),
+                     default=None)
+        visit = booked[2] if booked else None
+        verdict = self.completion(ident, day, program or (
+            c.scheduled[visit][1] if visit else None))
         self.act(verdict, lambda: self.ledger.complete_visit(
             ident, program=program, measures={"pain": 3}, on=self.on(back)))
         if verdict[0] == "ok":
+            if visit is not None:
+                c.scheduled.pop(visit)
+                c.closed.append(visit)
             self.completed(ident, day)
 
     def visits(self) -> list[tuple[UUID, UUID]]:

@@ -147,6 +147,36 @@ def test_p4_an_accepted_program_cannot_be_declined() -> None:
     assert caught.value.rule == "P4"
 
 
+def test_p4_a_recommendation_entered_by_mistake_is_withdrawn_not_declined() -> None:
+    program = replayed(recommend(assessed_client()))
+    program.withdraw(stamp("2026-01-06"), " entered twice ")
+    [event] = program.collect_events()
+    assert isinstance(event, ProgramOfCare.ProgramWithdrawn)
+    assert (event.reason, program.status) == ("entered twice", "withdrawn")
+    with pytest.raises(RuleRefused) as caught:
+        program.accept(stamp(), [])
+    assert caught.value.rule == "P4"
+    with pytest.raises(InvalidInput, match="reason"):
+        replayed(recommend(assessed_client())).withdraw(stamp(), "  ")
+
+
+def test_p4_an_accepted_or_declined_program_cannot_be_withdrawn() -> None:
+    declined = recommend(assessed_client())
+    declined.decline(stamp(), None)
+    for program in (active_program(assessed_client()), replayed(declined)):
+        with pytest.raises(RuleRefused) as caught:
+            program.withdraw(stamp(), "mistake")
+        assert caught.value.rule == "P4"
+
+
+def test_the_reason_a_client_accepts_is_kept_on_record() -> None:
+    program = replayed(recommend(assessed_client()))
+    program.accept(stamp(), [], " wants to run again ")
+    [event] = program.collect_events()
+    assert isinstance(event, ProgramOfCare.ProgramAccepted)
+    assert event.reason == "wants to run again"
+
+
 # -- P5: at most one active program ----------------------------------------------------------
 
 def test_p5_a_second_active_program_is_refused() -> None:

@@ -125,11 +125,30 @@ def test_r3_an_outcome_is_recorded_only_once() -> None:
     assert then(referral) == []
 
 
-def test_r3_an_inbound_referral_has_no_outcome_and_no_care_report() -> None:
+def test_r3_an_inbound_referral_has_no_outcome() -> None:
     referral = received()
     refused("R3", referral.record_outcome, stamp(), True, None)
-    refused("R3", referral.send_care_report, stamp(), "progressing well")
     assert then(referral) == []
+
+
+def test_a_care_report_goes_back_to_the_doctor_who_referred_the_client() -> None:
+    referral = Referral.receive(stamp(), uuid4(), "doctor", "Dr Jones", "Ann Smith")
+    referral.convert(stamp(), uuid4())
+    referral = replayed(referral)
+    referral.send_care_report(stamp("2026-02-01"), "pain down to 3")
+    assert then(referral) == ["CareReportSent"]
+    assert referral.care_reports_sent == 1
+
+
+def test_r3_no_care_report_back_before_the_client_came_in_nor_to_a_campaign() -> None:
+    error = refused("R3", received().send_care_report, stamp(), "progressing well")
+    assert "has not come in" in error.message
+    flyer = Referral.receive(stamp(), uuid4(), "advertising", "flyer", "Ann Smith")
+    flyer.convert(stamp(), uuid4())
+    flyer = replayed(flyer)
+    error = refused("R3", flyer.send_care_report, stamp(), "progressing well")
+    assert "not a provider" in error.message
+    assert then(flyer) == []
 
 
 def test_a_care_report_goes_to_the_provider_of_a_referral_made_out() -> None:

@@ -13,6 +13,7 @@ from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, 
 from practice_es.commands.params import DATE, MEASURE, measures_dict
 from practice_es.commands.references import CLIENT, REFERRAL
 from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
+from practice_es.domain.duplicates import KnownClient
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -39,14 +40,32 @@ def client() -> None:
 @click.option("--source", type=click.Choice(SOURCE_KINDS), help="How the client found us.")
 @click.option("--referrer", help="Who referred them (a doctor's key, a client id…).")
 @click.option("--referral", type=REFERRAL, help="The referral this intake converts (R1).")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Record it although a client not erased has the same name and date of "
+                   "birth, or the same e-mail (D1): another person.")
 @action
 def intake(ledger: PracticeLedger, dob: date | None, source: str | None,
-           referral: UUID | None, **fields: Any) -> dict[str, Any]:
+           referral: UUID | None, allow_duplicate: bool, **fields: Any) -> dict[str, Any]:
     """Record a new client (IntakeRecorded). Prints the client id."""
     fields = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    known = [] if allow_duplicate else _clients_like(fields["name"], dob, fields.get("email"))
     client_id = ledger.record_intake(date_of_birth=dob, referral_source=source,
-                                     referral_id=referral, **fields)
+                                     referral_id=referral, known=known,
+                                     allow_duplicate=allow_duplicate, **fields)
     return {"client_id": client_id}
+
+
+def _clients_like(name: str, dob: date | None, email: str | None) -> list[KnownClient]:
+    """The clients on record who may be the person of this intake (D1), read models caught
+    up first."""
+    from practice_es.projections.clients import clients_like
+
+    practice = click.get_current_context().find_object(PracticeContext)
+    assert practice is not None  # the `practice` group always sets it
+    runner = practice.runner()
+    runner.catch_up()
+    with runner.engine.connect() as conn:
+        return clients_like(conn, name, dob, email)
 
 
 @client.command()

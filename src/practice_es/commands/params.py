@@ -10,6 +10,7 @@ import click
 
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.measures import parse_measure
+from practice_es.domain.moments import check_known_day
 
 
 class DateTimeParam(click.ParamType):  # type: ignore[type-arg]
@@ -22,10 +23,13 @@ class DateTimeParam(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, datetime):
             return value
         try:
-            return datetime.fromisoformat(str(value).strip())
+            moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"'{value}' is not an ISO 8601 date or date-time (2026-03-01 or "
                       "2026-03-01T09:30)", param, ctx)
+        if problem := _too_early(moment.date()):
+            self.fail(problem, param, ctx)
+        return moment
 
 
 class DateParam(click.ParamType):  # type: ignore[type-arg]
@@ -36,9 +40,21 @@ class DateParam(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value).strip())
+            day = date.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"'{value}' is not an ISO 8601 date (2026-03-01)", param, ctx)
+        if problem := _too_early(day):
+            self.fail(problem, param, ctx)
+        return day
+
+
+def _too_early(day: date) -> str | None:
+    """Why a date typed on the command line cannot be (before 1900), or None."""
+    try:
+        check_known_day("date", day)
+    except InvalidInput as error:
+        return error.message
+    return None
 
 
 class IdParam(click.ParamType):  # type: ignore[type-arg]

@@ -1,4 +1,5 @@
-"""`practice program …`: recommend, accept, decline, re-evaluate, complete, discontinue."""
+"""`practice program …`: recommend, accept, decline, withdraw, re-evaluate, complete,
+discontinue."""
 
 from __future__ import annotations
 
@@ -54,6 +55,16 @@ _lifecycle("decline", "decline_program", "The client declines it; it stays on re
 _lifecycle("complete", "complete_program", "The program is completed (ProgramCompleted).")
 _lifecycle("discontinue", "discontinue_program",
            "The program is stopped early (ProgramDiscontinued).")
+
+
+@program.command()
+@click.argument("program_id", type=PROGRAM, metavar="PROGRAM")
+@click.option("--reason", required=True, help="Why it was a mistake (kept on record).")
+@action
+def withdraw(ledger: PracticeLedger, program_id: UUID, **fields: Any) -> dict[str, Any]:
+    """Withdraw a recommendation entered by mistake (ProgramWithdrawn): it counts in no rate
+    and shows as withdrawn, never as declined (P4: not once accepted or declined)."""
+    return {"program_id": ledger.withdraw_program(program_id, **fields)}
 
 
 @program.command()

@@ -20,6 +20,7 @@ from practice_es.domain.events import (
 )
 from practice_es.domain.keys import normalise_condition, normalise_key
 from practice_es.domain.measures import validate_measures
+from practice_es.domain.moments import check_not_future
 from practice_es.domain.visits import ArchiveReader, PastVisits
 
 
@@ -97,6 +98,7 @@ class Client(PracticeAggregate):
         referrer: str | None = None
         referral_id: UUID | None = None
         legacy_id: str | None = None
+        duplicate_allowed: bool = False  # D1 set aside: the user said it is another person
 
         def apply(self, client: Client) -> None:
             client.__dict__.update(
@@ -375,6 +377,7 @@ class Client(PracticeAggregate):
         self, stamp: Stamp, visit_id: UUID, at: datetime, program: VisitProgram | None
     ) -> None:
         self._check_not_before_intake(at, "a visit")
+        self._check_free(at, visit_id)
         self._check_program(program)
         program_id = program.id if program else None
         self._trigger(self.VisitScheduled, stamp, visit_id=visit_id, at=at, program_id=program_id)
@@ -382,7 +385,15 @@ class Client(PracticeAggregate):
     def reschedule_visit(self, stamp: Stamp, visit_id: UUID, at: datetime) -> None:
         self._scheduled_visit(visit_id, "reschedule")
         self._check_not_before_intake(at, "a visit")
+        self._check_free(at, visit_id)
         self._trigger(self.VisitRescheduled, stamp, visit_id=visit_id, at=at)
+
+    def booking_on(self, day: date) -> UUID | None:
+        """The earliest open booking on that day (the practice's local date), if any: a visit
+        done is never left open as booked."""
+        found = sorted((v.at, str(v.visit_id), v.visit_id) for v in self.scheduled.values()
+                       if v.at.date() == day)
+        return found[0][2] if found else None
 
     def cancel_visit(self, stamp: Stamp, visit_id: UUID, reason: str | None) -> None:
         self._scheduled_visit(visit_id, "cancel")
@@ -464,8 +475,9 @@ class Client(PracticeAggregate):
         corrected, was = build_correction(original, changes, stamp.on.tzinfo)
         _check_email(corrected.get("email"))
         if "occurred_on" in corrected:
-            self._check_not_before_intake(datetime.fromisoformat(corrected["occurred_on"]),
-                                          "a visit")
+            moved = datetime.fromisoformat(corrected["occurred_on"])
+            self._check_not_before_intake(moved, "a visit")
+            check_not_future("occurred_on", moved, stamp.on)  # T1: the correction is now
         entry_id = getattr(original, "visit_id", None) or getattr(original, "assessment_id", None)
         self._trigger(self.EntryCorrected, stamp, corrected_version=original.originator_version,
                       corrected_event=type(original).__name__, entry_id=entry_id,
@@ -512,6 +524,13 @@ class Client(PracticeAggregate):
             raise RuleRefused(
                 "C3", f"{what} on {when.date()} would precede the intake on {self.intake_on.date()}"
             )
+
+    def _check_free(self, at: datetime, visit_id: UUID) -> None:
+        """V2: a client holds at most one booking at a start time."""
+        for other in self.scheduled.values():
+            if other.at == at and other.visit_id != visit_id:
+                raise RuleRefused("V2", f"client {self.id} already has visit "
+                                        f"{other.visit_id} booked at {at.isoformat()}")
 
     def _check_program(self, program: VisitProgram | None) -> None:
         """C3: a visit for a program is for an accepted, still-active program of this client."""

@@ -21,7 +21,8 @@ from practice_es.domain.measures import validate_measures
 
 PHASES = ("relief", "corrective", "maintenance")
 OUTCOMES = ("continue", "new-program", "discharge")
-ProgramStatus = Literal["recommended", "active", "declined", "completed", "discontinued"]
+ProgramStatus = Literal["recommended", "active", "declined", "completed", "discontinued",
+                        "withdrawn"]
 
 
 def _event(name: str) -> str:
@@ -70,6 +71,7 @@ class ProgramOfCare(PracticeAggregate):
 
     class ProgramAccepted(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ProgramAccepted")
+        reason: str | None = None  # why the client accepts, in their words (sealed)
 
         def apply(self, program: ProgramOfCare) -> None:
             program.status = "active"
@@ -80,6 +82,15 @@ class ProgramOfCare(PracticeAggregate):
 
         def apply(self, program: ProgramOfCare) -> None:
             program.status = "declined"
+
+    class ProgramWithdrawn(PracticeEvent):
+        """A recommendation entered by mistake: it never was one, so it counts in no rate."""
+
+        TOPIC: ClassVar[str] = _event("ProgramWithdrawn")
+        reason: str
+
+        def apply(self, program: ProgramOfCare) -> None:
+            program.status = "withdrawn"
 
     class ProgramReevaluated(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ProgramReevaluated")
@@ -123,7 +134,8 @@ class ProgramOfCare(PracticeAggregate):
             expected_end=expected_end(stamp.day, visits, per_week),
         )
 
-    def accept(self, stamp: Stamp, others: list[ProgramOfCare]) -> None:
+    def accept(self, stamp: Stamp, others: list[ProgramOfCare], reason: str | None = None
+               ) -> None:
         """P5: at most one active program per client at a time."""
         self._check_status("recommended", "accept", "P4")
         active = [p for p in others if p.status == "active" and p.id != self.id]
@@ -132,12 +144,20 @@ class ProgramOfCare(PracticeAggregate):
                 "P5", f"client {self.client_id} already has an active program {active[0].id}; "
                 "complete or discontinue it first",
             )
-        self._trigger(self.ProgramAccepted, stamp)
+        self._trigger(self.ProgramAccepted, stamp, reason=_said(reason))
 
     def decline(self, stamp: Stamp, reason: str | None) -> None:
         """P4: the client is free to decline; the program stays on record as declined."""
         self._check_status("recommended", "decline", "P4")
         self._trigger(self.ProgramDeclined, stamp, reason=reason)
+
+    def withdraw(self, stamp: Stamp, reason: str) -> None:
+        """P4: only a recommendation not yet accepted or declined can be withdrawn."""
+        if not reason.strip():
+            raise InvalidInput("reason", "a withdrawal says why the recommendation was a "
+                                         "mistake")
+        self._check_status("recommended", "withdraw", "P4")
+        self._trigger(self.ProgramWithdrawn, stamp, reason=reason.strip())
 
     def reevaluate(
         self, stamp: Stamp, findings: str, measures: dict[str, float], outcome: str
@@ -163,6 +183,13 @@ class ProgramOfCare(PracticeAggregate):
     def _check_status(self, wanted: str, action: str, rule: str) -> None:
         if self.status != wanted:
             raise RuleRefused(rule, f"cannot {action} program {self.id}: it is {self.status}")
+
+
+def _said(text: str | None) -> str | None:
+    """What was said, or None if nothing was."""
+    if text is None or not text.strip():
+        return None
+    return text.strip()
 
 
 def _cited_assessment(client: Client, assessment_id: UUID | None) -> UUID:

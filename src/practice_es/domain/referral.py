@@ -17,6 +17,8 @@ from practice_es.domain.events import (
 from practice_es.domain.keys import normalise_condition, normalise_key
 
 Direction = Literal["in", "out"]
+# Who refers in as a provider (a doctor, a physio filed as "other"): a care report can go back.
+PROVIDER_KINDS = ("doctor", "other")
 
 
 def _event(name: str) -> str:
@@ -143,10 +145,21 @@ class Referral(PracticeAggregate):
         return list(self.contraindications) if cleared else []
 
     def send_care_report(self, stamp: Stamp, summary: str) -> None:
-        self._check_outbound("send a care report on")
+        """R3: to the provider we referred the client to, or back to the provider who
+        referred the client to us (integrative care), once the client has come in."""
+        if self.direction == "in":
+            self._check_reportable_back()
         if not summary.strip():
             raise InvalidInput("summary", "a care report has a summary")
         self._trigger(self.CareReportSent, stamp, summary=summary.strip())
+
+    def _check_reportable_back(self) -> None:
+        if self.source_kind not in PROVIDER_KINDS:
+            raise RuleRefused("R3", f"cannot send a care report on referral {self.id}: it came "
+                                    f"from a {self.source_kind} source, not a provider")
+        if self.converted_client_id is None:
+            raise RuleRefused("R3", f"cannot send a care report on referral {self.id}: the "
+                                    "person referred has not come in (no intake names it)")
 
     def _check_outbound(self, action: str) -> None:
         if self.direction != "out":

@@ -396,6 +396,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     _CLIENT + "VisitCompleted": ("notes",),
     _CLIENT + "EntryCorrected": (*_CORRECTED, "reason"),
     _PROGRAM + "ProgramRecommended": ("goals", "rationale"),
+    _PROGRAM + "ProgramAccepted": ("reason",),  # the client's own motives
     _PROGRAM + "ProgramReevaluated": ("findings",),
     _REFERRAL + "ReferralReceived": ("prospect",),
     _REFERRAL + "ReferralMade": ("reason", "contraindications"),
@@ -416,6 +417,7 @@ CLEAR_FIELDS = frozenset({
     "channel", "lapsed_on", "corrected_version", "corrected_event", "entry_id", "client_id",
     "number", "phase", "visits", "per_week", "reevaluate_after", "expected_end", "outcome",
     "source_kind", "provider", "cleared", "reason", "changes", "original", "birth_year",
+    "duplicate_allowed",
 })
 # Where `reason` is clear: a programme's decline/completion/discontinuation (reports group by
 # it; "discharge" and "new-program" are outcome codes) and an erasure (it says why, not what).

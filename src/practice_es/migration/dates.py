@@ -13,8 +13,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from practice_es.domain.errors import InvalidInput
+from practice_es.domain.moments import EARLIEST_YEAR
 
-EARLIEST_YEAR = 1900
 SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(.+?))?\s*$")
 CLOCK = re.compile(r"^\s*(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?)?\s*$")
 CACHE_LIMIT = 200_000

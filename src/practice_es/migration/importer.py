@@ -21,6 +21,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from practice_es.domain.keys import normalise_key, program_id
+from practice_es.domain.moments import BOOKING_HORIZON_YEARS, booking_horizon
 from practice_es.infrastructure.store import parse_store_url
 from practice_es.migration import facts
 from practice_es.migration.clients import ClientEntry, ClientIndex
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
 
 BATCH_EVENTS = 10_000
 MAX_FIELD = 100_000  # characters in one field of a row
-BOOKING_YEARS = 2  # a booking further ahead is a typing mistake (SPEC §9)
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
 
 
@@ -388,7 +388,7 @@ class Importer:
             return (f"start: {row.start.date()} is after today ({self.now.date()}): a visit "
                     "is not done before it happens (rule T1)")
         if row.status in ("scheduled", "open") and row.start > booking_horizon(self.now):
-            return (f"start: {row.start.date()} is more than {BOOKING_YEARS} years ahead: "
+            return (f"start: {row.start.date()} is more than {BOOKING_HORIZON_YEARS} years ahead: "
                     "not a booking")
         return None
 
@@ -434,14 +434,6 @@ def check_field_lengths(raw: list[str]) -> None:
     if longest > MAX_FIELD:
         raise ValueError(f"a field of {longest:,} characters (at most {MAX_FIELD:,}): not a "
                          "value of a record")
-
-
-def booking_horizon(now: datetime) -> datetime:
-    """Two years from now (28 February for a 29 February)."""
-    try:
-        return now.replace(year=now.year + BOOKING_YEARS)
-    except ValueError:
-        return now.replace(year=now.year + BOOKING_YEARS, day=28)
 
 
 def spare_core() -> bool:

@@ -34,6 +34,7 @@ programs = Table(
     Column("recommended_on", DateTime, nullable=False),
     Column("accepted_on", DateTime),
     Column("declined_on", DateTime),
+    Column("withdrawn_on", DateTime),  # a recommendation entered by mistake
     Column("ended_on", DateTime),  # completed or discontinued
     Column("end_reason", String),  # discharge, new-program, or the reason given
 )
@@ -41,7 +42,7 @@ programs = Table(
 
 class ProgramBook(Projection):
     name = "programs"
-    version = 1
+    version = 2  # 2: withdrawn
     tables = (programs,)
     weight = 0.4
     topics = topics_of(ProgramOfCare)
@@ -65,7 +66,7 @@ class ProgramBook(Projection):
             "visits": event.visits, "per_week": event.per_week,
             "reevaluate_after": event.reevaluate_after, "status": "recommended",
             "recommended_on": local_time(event.occurred_on), "accepted_on": None,
-            "declined_on": None, "ended_on": None, "end_reason": None,
+            "declined_on": None, "withdrawn_on": None, "ended_on": None, "end_reason": None,
         })
 
     def _set(self, rows: Rows, event: DomainEvent, **values: object) -> None:
@@ -78,6 +79,9 @@ class ProgramBook(Projection):
 
     def _on_ProgramDeclined(self, rows: Rows, event: DomainEvent) -> None:
         self._set(rows, event, status="declined", declined_on=local_time(event.occurred_on))
+
+    def _on_ProgramWithdrawn(self, rows: Rows, event: DomainEvent) -> None:
+        self._set(rows, event, status="withdrawn", withdrawn_on=local_time(event.occurred_on))
 
     def _on_ProgramCompleted(self, rows: Rows, event: ProgramOfCare.ProgramCompleted) -> None:
         self._set(rows, event, status="completed", ended_on=local_time(event.occurred_on),

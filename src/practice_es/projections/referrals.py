@@ -57,7 +57,7 @@ _EMPTY: dict[str, Any] = {
 
 class ReferralBook(Projection):
     name = "referrals"
-    version = 2  # 2: a care report's position is SQLite's row id
+    version = 3  # 2: a care report's position is SQLite's row id; 3: reports back (in)
     tables = (referrals, care_reports)
     weight = 0.4
     topics = topics_of(Referral)
@@ -108,8 +108,10 @@ class ReferralBook(Projection):
     @staticmethod
     def _report(rows: Rows, position: int, event: Referral.CareReportSent) -> dict[str, Any]:
         row = rows.peek(text_id(event.originator_id)) or _EMPTY
+        inbound = row["direction"] == "in"  # a report back to the provider who referred
         return {"position": position, "referral_id": text_id(event.originator_id),
-                "provider": row["provider"], "client_id": row["client_id"],
+                "provider": row["referrer"] if inbound else row["provider"],
+                "client_id": row["converted_client_id"] if inbound else row["client_id"],
                 "sent_on": local_time(event.occurred_on)}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from practice_es.domain.referral import PROVIDER_KINDS
 from practice_es.projections.clients import client_directory
 from practice_es.projections.referrals import care_reports, referrals
 from practice_es.projections.visits import visits
@@ -16,8 +17,6 @@ from practice_es.reports.status import lapsed_at_end, visited_by_end
 from practice_es.reports.window import Window, ratio
 
 Key = tuple[str, str | None]  # (source kind, referrer)
-# Who refers in as a provider (a doctor, a physio filed as "other"); anyone we refer out to is one.
-PROVIDER_KINDS = ("doctor", "other")
 
 
 def referrals_report(conn: Connection, window: Window | None = None) -> dict[str, Any]:

@@ -128,7 +128,9 @@ def _programs_taken_up(conn: Connection, window: Window, began: str, then: str,
     """Programs whose `began` step falls in the window, and how many of them reached the
     `then` step by the window's end (with the given final status, if any)."""
     p = programs.c
-    query = select(p[then], p.status).where(p[began].is_not(None), *_within(p[began], window))
+    # A withdrawn recommendation was entered by mistake: it counts in no rate.
+    query = select(p[then], p.status).where(p[began].is_not(None), p.status != "withdrawn",
+                                            *_within(p[began], window))
     rows = conn.execute(query).all()
     reached = sum(1 for at, final in rows
                   if window.until_end(at) and (status is None or final == status))

@@ -4,11 +4,12 @@ its plan, adherence and how each measure moved."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from practice_es.domain.days import start_of_next_day
 from practice_es.domain.errors import NotFound
@@ -17,7 +18,7 @@ from practice_es.projections.programs import programs
 from practice_es.projections.timeline import timeline
 from practice_es.projections.visits import visits
 from practice_es.reports.contacts import named_clients
-from practice_es.reports.window import number, ratio
+from practice_es.reports.window import number
 
 
 def timeline_report(conn: Connection, client_id: str, as_of: date,
@@ -66,36 +67,49 @@ def _programs(conn: Connection, client_id: str, as_of: date, rows: list[Any]
 def _program(conn: Connection, program: Any, as_of: date, rows: list[Any]) -> dict[str, Any]:
     upper = start_of_next_day(as_of)
     v = visits.c
-    completed = int(conn.execute(select(func.count()).where(
-        v.program_id == program.program_id, v.status == "completed", v.closed_on < upper,
-    )).scalar_one())
+    found = conn.execute(select(v.status, v.booked_on, v.at, v.closed_on).where(
+        v.program_id == program.program_id)).all()
+    completed = sum(1 for r in found if r.status == "completed" and r.closed_on < upper)
+    due = planned_due(program, as_of, first_visit(found, upper))
+    accepted = program.accepted_on is not None and program.accepted_on < upper
     return {
         "program_id": program.program_id,
         "phase": program.phase,
         "visits_planned": program.visits,
         "visits_completed": completed,
-        "adherence": ratio(completed, planned_due(program, as_of)),
+        "adherence": min(1.0, completed / due) if due else None,
         "status": _status_on(program, upper),
-        "measures": measure_change(program, rows),
+        # Only a program the client accepted has progress to show (not one declined).
+        "measures": measure_change(program, rows) if accepted else {},
     }
 
 
-def planned_due(program: Any, as_of: date) -> int:
-    """Planned visits due by the report date: one at acceptance, then one every 7/per_week
-    days, never more than planned; a program that ended stops falling due when it ended."""
-    if program.accepted_on is None or program.accepted_on.date() > as_of:
+def first_visit(found: Sequence[Any], upper: datetime) -> datetime | None:
+    """When the program's first visit was, or is, booked for (after any reschedule) or
+    happened, as recorded before `upper`; a booking cancelled by then does not count."""
+    times = [r.at for r in found
+             if (r.booked_on or r.closed_on) < upper
+             and not (r.status == "cancelled" and r.closed_on < upper)]
+    return min(times, default=None)
+
+
+def planned_due(program: Any, as_of: date, first: datetime | None) -> int:
+    """Planned visits due by the report date: one at the program's first visit (`first`),
+    then one every 7/per_week days, never more than planned; a program that ended stops
+    falling due when it ended."""
+    if first is None or first.date() > as_of:
         return 0
     until = as_of
     if program.ended_on is not None:
         until = min(until, program.ended_on.date())
-    days = (until - program.accepted_on.date()).days
+    days = max(0, (until - first.date()).days)
     return int(min(program.visits, math.floor(days * program.per_week / 7) + 1))
 
 
 def _status_on(program: Any, upper: datetime) -> str:
     """The program's status at the report date (a later step is not known yet)."""
-    for column, status in (("ended_on", program.status), ("declined_on", "declined"),
-                           ("accepted_on", "active")):
+    for column, status in (("ended_on", program.status), ("withdrawn_on", "withdrawn"),
+                           ("declined_on", "declined"), ("accepted_on", "active")):
         moment = getattr(program, column)
         if moment is not None and moment < upper:
             return str(status)
