@@ -16,6 +16,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,20 +120,33 @@ def run(url: str, repeats: int, ledger_name: str = "the ledger") -> list[Figure]
             def again(path: str = path) -> Any:
                 return client.get(path)
 
-            cold = repeat_ms(fresh, repeats)
-            figures.append(_figure(f"{name} ({ledger_name})", path, cold, hello, target))
+            cold, cpu = repeat_ms(fresh, repeats), cpu_ms(fresh, repeats)
+            figures.append(_figure(f"{name} ({ledger_name})", path, cold, hello, target, cpu))
             if target == REPORT_TARGET_MS:  # a report is kept until something is recorded
                 warm = repeat_ms(again, repeats)
                 figures.append(_figure(f"{name}, nothing recorded since", path, warm, hello,
-                                       target))
+                                       target, cpu_ms(again, repeats)))
+            print(f"measured {name}: {median(cold):.1f} ms", file=sys.stderr, flush=True)
     return figures
 
 
-def _figure(name: str, path: str, samples: list[float], hello: float,
-            target: int) -> Figure:
+def cpu_ms(func: Any, times: int) -> list[float]:
+    """The process's CPU time per call (every thread): what a page costs the server,
+    whatever else the shared machine is running."""
+    samples = []
+    for _ in range(times):
+        start = time.process_time()
+        func()
+        samples.append((time.process_time() - start) * 1000)
+    return samples
+
+
+def _figure(name: str, path: str, samples: list[float], hello: float, target: int,
+            cpu: list[float]) -> Figure:
     return Figure(f"web: {name}", median(samples), "ms median", "bare hello route", hello,
                   target=f"< {target} ms", extra={"path": path.split("?")[0],
-                                                  "p99_ms": p99(samples)},
+                                                  "p99_ms": p99(samples),
+                                                  "cpu_ms_median": median(cpu)},
                   met=median(samples) < target)
 
 
@@ -171,6 +185,9 @@ def main() -> None:
         parser.error("give --db URL or --build SCALE")
     figures = run(args.db, args.repeats, f"{args.build} scale" if args.build else "the ledger")
     print_table(figures)
+    for figure in figures:
+        if "cpu_ms_median" in figure.extra:
+            print(f"{figure.name}: CPU {figure.extra['cpu_ms_median']:.1f} ms per page")
     print(f"load average {before} before, {load_average()} after", file=sys.stderr)
 
 

@@ -147,3 +147,8 @@ def sign_in(web: TestClient, role: str) -> str:
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+def soon() -> str:
+    """A booking time a month ahead (a booking may not be years ahead)."""
+    return (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT10:00")

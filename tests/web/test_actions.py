@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from practice_es.domain.errors import ConcurrentChange
-from tests.web.conftest import Practice, sign_in
+from tests.web.conftest import Practice, sign_in, soon
 
 HTMX = {"HX-Request": "true"}
 
@@ -47,7 +47,7 @@ def test_without_htmx_a_refusal_is_a_page_that_says_why(web: TestClient,
 
 def test_a_form_sent_twice_records_once(web: TestClient, practice: Practice) -> None:
     csrf = sign_in(web, "front-desk")
-    data = {"at": "2031-05-04T10:00", "csrf_token": csrf, "form_id": "form-1"}
+    data = {"at": soon(), "csrf_token": csrf, "form_id": "form-1"}
     before = practice.events()
     first = web.post(f"/clients/{practice.client_id}/book", data=data)
     second = web.post(f"/clients/{practice.client_id}/book", data=data)

@@ -180,9 +180,9 @@ def test_an_internal_error_logs_its_type_and_no_personal_text(
 
     sign_in(web, "owner")
     monkeypatch.delenv("PRACTICE_DEBUG", raising=False)
-    monkeypatch.setattr(readings, "day_sheet", broken)
+    monkeypatch.setattr(readings, "find", broken)
     caplog.set_level(logging.INFO)
-    answer = web.get("/")
+    answer = web.get("/clients?q=ada")
     assert answer.status_code == 500 and "ValueError" in answer.text
     assert "ValueError" in caplog.text and CLIENT_NAME not in caplog.text
     assert CLIENT_NAME not in answer.text

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from practice_es.web import roles
-from tests.web.conftest import HEALTH_TEXT, ROLES, Practice, sign_in
+from tests.web.conftest import HEALTH_TEXT, ROLES, Practice, sign_in, soon
 
 
 @pytest.fixture(params=["sqlite"])
@@ -27,7 +27,7 @@ PAGE_PATHS = {
 }
 Form = Callable[[Practice], tuple[str, dict[str, str]]]
 ACTIONS: dict[str, tuple[str, Form]] = {
-    "book": ("book", lambda p: (f"/clients/{p.client_id}/book", {"at": "2031-05-04T10:00"})),
+    "book": ("book", lambda p: (f"/clients/{p.client_id}/book", {"at": soon()})),
     "complete": ("complete", lambda p: (f"/visits/{p.visit_id}/complete",
                                         {"client_id": str(p.booked)})),
     "complete with pain": ("measure", lambda p: (f"/visits/{p.visit_id}/complete",

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.users import Clock, UserBook, utc_now
+from practice_es.projections.engine import reading
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 
@@ -59,7 +60,7 @@ class FrontDesk:
         """Run a query over read models that reflect every event recorded so far."""
         with self.lock:
             self.runner.catch_up()
-        with self.runner.engine.connect() as conn:
+        with reading(self.runner.engine) as conn:  # a snapshot: no write lock held
             return query(conn)
 
     def report(self, key: tuple[object, ...], build: Callable[[Connection], T]) -> T:
@@ -72,7 +73,7 @@ class FrontDesk:
             kept = self.reports.get((*key, head))
         if kept is not None:
             return kept  # type: ignore[return-value]
-        with self.runner.engine.connect() as conn:
+        with reading(self.runner.engine) as conn:
             built = build(conn)
         with self.lock:
             self.reports[(*key, head)] = built

@@ -22,6 +22,7 @@ from practice_es.web.views import render
 WORKLIST_TITLES = {"recall_due": "Due a recall", "reevaluation_due": "Programs due a re-evaluation",
                    "reactivate": "Lapsed clients to reactivate", "prospects": "Prospects to book",
                    "awaiting_answer": "Referrals awaiting an answer"}
+WORKLIST_SHOWN = 200  # rows of a list on the page: a day's work, not a 50,000-client table
 RECALLABLE = frozenset({"recall_due", "reactivate", "prospects"})  # lists a recall answers
 
 
@@ -43,11 +44,22 @@ async def schedule(request: Request) -> Response:
     session = require_page(request, "schedule")
     desk = _desk(request)
     day = _day(request.query_params.get("day"), desk.now().date())
-    rows = await run_in_threadpool(desk.read, lambda conn: readings.day_sheet(conn, day))
+    rows = await run_in_threadpool(desk.read, lambda conn: _day_sheet(conn, desk, day))
     return render(request, "schedule.html", day=day, rows=rows,
                   previous=day - timedelta(days=1), following=day + timedelta(days=1),
                   week=timedelta(days=7),
                   clinical=roles.sees_clinical(session.user.role))
+
+
+def _day_sheet(conn: Any, desk: FrontDesk, day: date) -> list[dict[str, Any]]:
+    """`practice schedule`'s day sheet, its times as the page writes them."""
+    from practice_es.reports.schedule import schedule
+    from practice_es.reports.window import Window
+
+    rows = schedule(conn, desk.settings.zone, Window(day, day))
+    for row in rows:
+        row["at"] = datetime.fromisoformat(row["at"]).replace(tzinfo=None)
+    return rows
 
 
 async def clients(request: Request) -> Response:
@@ -106,7 +118,8 @@ async def worklists(request: Request) -> Response:
     day = desk.now().date()
     data = await run_in_threadpool(desk.report, ("worklists", day),
                                    lambda conn: worklists_report(conn, day))
-    lists = [(key, rows) for key, rows in data.items() if isinstance(rows, list)]
+    lists = [(key, rows[:WORKLIST_SHOWN], len(rows)) for key, rows in data.items()
+             if isinstance(rows, list)]
     return render(request, "worklists.html", data=data, lists=lists, titles=WORKLIST_TITLES,
                   recallable=RECALLABLE)
 

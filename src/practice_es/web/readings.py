@@ -1,11 +1,10 @@
 """What the front desk's pages read from the read models (each a query on one connection).
 
-The reports (timeline, worklists, retention, referrals) are the CLI's own builders; only the
-day sheet and the card's bookings are read here."""
+The reports (day sheet, timeline, worklists, retention, referrals) are the CLI's own builders;
+only the search's limit, the card's bookings and referrers' names are read here."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -15,17 +14,6 @@ from practice_es.projections.visits import visits
 
 CARD_VISITS = 12  # bookings shown on a card, the latest first
 LIST_LIMIT = 50  # search results shown (a longer search is narrowed, never paged by name)
-
-
-def day_sheet(conn: Connection, day: date) -> list[dict[str, Any]]:
-    """The day's bookings and walk-ins in time order, with the client's name and phone."""
-    v, c = visits.c, client_directory.c
-    start = datetime.combine(day, time.min)
-    query = (select(v.visit_id, v.client_id, v.at, v.status, v.program_id, c.name, c.phone)
-             .join(client_directory, c.client_id == v.client_id)
-             .where(v.at >= start, v.at < start + timedelta(days=1))
-             .order_by(v.at, c.name))
-    return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def find(conn: Connection, text: str) -> list[dict[str, Any]]:
