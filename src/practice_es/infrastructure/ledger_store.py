@@ -62,7 +62,7 @@ class LedgerStore(Application):  # type: ignore[type-arg]
         """`check_key=False` opens the store without the master-key check, for `audit verify`:
         it hashes stored bytes and decodes nothing, so an auditor needs no key (ADR 8).
         `create=False` opens only a ledger that exists (SPEC §9: a mistyped path creates none);
-        an SQLite ledger this process cannot write is then opened read-only (ADR 21)."""
+        an SQLite ledger this process cannot write is then opened read-only (ADR 33)."""
         self.settings = settings or Settings.from_env()
         self._saving: dict[UUID, PracticeAggregate] = {}  # the aggregates `save` is saving
         self._due: list[PracticeAggregate] | None = None  # those its save snapshots
