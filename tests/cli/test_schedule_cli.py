@@ -44,6 +44,16 @@ def test_open_bookings_and_the_ics_file(practice: Practice, tmp_path: Path) -> N
     practice.ok("schedule", "--day", "2026-03-11", "--ics", str(ics))
     events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     assert [str(e["summary"]) for e in events] == ["Ann Lee"]
+    assert ics.stat().st_mode & 0o777 == 0o600  # bookings name clients: owner-only
+
+
+def test_the_ics_file_is_never_written_through_a_link(practice: Practice,
+                                                      tmp_path: Path) -> None:
+    decoy = tmp_path / "decoy.txt"
+    decoy.write_text("keep me")
+    (tmp_path / "day.ics").symlink_to(decoy)
+    practice.fails(2, "schedule", "--day", "2026-03-11", "--ics", str(tmp_path / "day.ics"))
+    assert decoy.read_text() == "keep me"
 
 
 def test_a_day_and_a_span_at_once_is_bad_usage(practice: Practice) -> None:

@@ -97,6 +97,17 @@ def test_an_intake_opens_the_new_clients_card(web: TestClient, practice: Practic
     assert again.headers["HX-Redirect"] == card  # sent twice: one client
 
 
+def test_an_intake_of_a_client_on_record_is_refused_by_d1(web: TestClient,
+                                                           practice: Practice) -> None:
+    csrf = sign_in(web, "front-desk")
+    before = practice.events()
+    answer = web.post("/clients", headers=HTMX,
+                      data={"name": "Ada Twin", "email": "ada@example.org",
+                            "csrf_token": csrf, "form_id": "intake-d1"})
+    assert "D1" in answer.text and "HX-Redirect" not in answer.headers
+    assert practice.events() == before
+
+
 def test_a_contact_change_records_only_what_changed(web: TestClient,
                                                     practice: Practice) -> None:
     csrf = sign_in(web, "front-desk")

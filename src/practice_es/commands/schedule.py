@@ -55,15 +55,12 @@ def schedule(practice: PracticeContext, day: date | None, start: date | None,
 
 
 def _write_whole(path: Path, data: bytes) -> None:
-    """Write the file whole or not at all: a calendar that syncs it never reads half."""
-    import os
+    """Write the file whole or not at all, owner-only and never through a link: a calendar
+    that syncs it never reads half, and bookings name clients."""
+    from practice_es.infrastructure.outputs import check_output, replaced
 
-    part = path.with_name(f".{path.name}.part")
-    try:
+    with replaced(check_output("--ics", path)) as part:
         part.write_bytes(data)
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def readable(row: dict[str, object], one_day: bool) -> dict[str, object]:

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from practice_es.application import PracticeLedger
 from practice_es.domain.client import RECALL_CHANNELS
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, RuleRefused
+from practice_es.projections.clients import clients_like
 from practice_es.web import roles
 from practice_es.web.desk import FrontDesk
 from practice_es.web.guard import require_action
@@ -162,7 +163,11 @@ async def intake(request: Request) -> Response:
             "name": name, "phone": _text(form, "phone"), "email": _text(form, "email"),
             "referral_source": _text(form, "source"), "referrer": _text(form, "referrer"),
             "date_of_birth": _day(born, "date_of_birth") if born else None}
-        return lambda led: led.record_intake(**fields)
+        desk: FrontDesk = request.app.state.desk
+        # D1 holds here as on the command line: the clients who may be this person.
+        known = desk.read(lambda conn: clients_like(conn, name, fields["date_of_birth"],
+                                                    fields["email"]))
+        return lambda led: led.record_intake(known=known, **fields)
     return await _act(request, "intake", make, goto=lambda ident: f"/clients/{ident}")
 
 
