@@ -3,7 +3,9 @@ one wins, the other exits 3 with a conflict message; no event is lost or duplica
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,9 +15,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.sqlite import SQLiteDatastore
+
 from practice_es.application import PracticeLedger
 from practice_es.domain.client import Client
 from practice_es.infrastructure.settings import Settings
+from practice_es.infrastructure.store import prepare_sqlite_file
 from tests.conftest import count_events
 
 # The worker imports everything first, says it is ready, and waits for the start signal, so
@@ -145,3 +150,20 @@ def test_processes_opening_a_new_store_at_once_all_succeed(db_url: str, tmp_path
                     parties, False)
     assert [o.code for o in outcomes] == [0] * parties, [o.stderr for o in outcomes]
     assert count_events(db_url) == parties
+
+
+def test_a_new_sqlite_ledger_opens_while_another_process_is_writing(tmp_path: Path) -> None:
+    """SQLite switches a file to WAL without waiting on the busy timeout: a ledger file must be
+    born in WAL mode, or `practice init` racing another init fails with 'database is locked'."""
+    path = tmp_path / "new.db"
+    prepare_sqlite_file(path)
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")  # another process is creating the tables
+        store = SQLiteDatastore(str(path), lock_timeout=1)
+        with store.transaction(commit=False) as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone()[0] == 1
+        store.close()
+        writer.execute("ROLLBACK")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["new.db"]  # no draft left behind

@@ -151,13 +151,35 @@ def _postgres_holds_ledger(location: StoreLocation) -> bool:
 
 
 def prepare_sqlite_file(path: Path) -> None:
-    """Create the ledger file readable and writable by its owner only (health records)."""
+    """Create the ledger file readable and writable by its owner only (health records), and
+    already in WAL mode: SQLite switches a file to WAL without waiting on its busy timeout, so
+    processes creating one ledger at once would otherwise fail with 'database is locked'."""
     if path.exists():
         return
     if not path.parent.exists():
         raise InvalidInput("db", f"the folder {path.parent} does not exist")
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
+    draft = path.with_name(f".{path.name}.new-{os.getpid()}")
+    try:
+        os.close(os.open(draft, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+        with contextlib.closing(sqlite3.connect(draft)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        _publish(draft, path)
+    except (OSError, sqlite3.Error) as error:
+        raise InvalidInput("db", f"cannot create {path}: {error}; nothing was recorded") from None
+    finally:
+        for leftover in (draft, Path(f"{draft}-wal"), Path(f"{draft}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _publish(draft: Path, path: Path) -> None:
+    """Give the draft file the ledger's name unless another process got there first."""
+    try:
+        os.link(draft, path)  # atomic: the first process's file wins, the others use it
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links: an empty file, switched to WAL later
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def admin_connection(location: StoreLocation) -> Any:
