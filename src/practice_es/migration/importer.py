@@ -37,7 +37,14 @@ from practice_es.migration.extract import (
 from practice_es.migration.mapping import Mapping, Part
 from practice_es.migration.prepass import date_order, first_and_last
 from practice_es.migration.reading import ExportFile, open_export
-from practice_es.migration.recording import CAPACITY, FastWriter, Streams, Writer, writer_for
+from practice_es.migration.recording import (
+    CAPACITY,
+    FastWriter,
+    Recorded,
+    Streams,
+    Writer,
+    writer_for,
+)
 from practice_es.migration.rows import (
     Appointment,
     ClientRow,
@@ -109,8 +116,11 @@ class _DryRun:
 
 
 def import_export(ledger: PracticeLedger, request: ImportRequest,
-                  progress: Progress | None = None) -> ImportSummary:
-    importer = Importer(ledger, request, progress or NoProgress())
+                  progress: Progress | None = None,
+                  recorded: Recorded | None = None) -> ImportSummary:
+    """Import the export; `recorded` is told of each batch once it is committed (the read
+    models are fed from it)."""
+    importer = Importer(ledger, request, progress or NoProgress(), recorded)
     try:
         with young_collections_only():
             return importer.run()
@@ -136,14 +146,15 @@ def young_collections_only() -> Iterator[None]:
 
 class Importer:
     def __init__(self, ledger: PracticeLedger, request: ImportRequest,
-                 progress: Progress) -> None:
+                 progress: Progress, recorded: Recorded | None = None) -> None:
         self.ledger = ledger
         self.request = request
         self.mapping = request.mapping
         self.progress = progress
         self.summary = ImportSummary(dry_run=request.dry_run)
         self.rejects = Rejects(request.rejects, self.summary, request.paths)
-        self.writer: Writer = _DryRun() if request.dry_run else writer_for(ledger, request.fast)
+        self.writer: Writer = (_DryRun() if request.dry_run
+                               else writer_for(ledger, request.fast, recorded))
         self.streams = Streams(ledger, request.facts_in_memory)
         self.details: DetailIndex | None = None
         self.unrecorded: set[UUID] = set()  # clients whose intake was rejected late
