@@ -30,11 +30,11 @@ from practice_es.domain.events import STORED
 from practice_es.infrastructure.crypto import (
     PERSONAL_FIELDS,
     SNAPSHOT_PERSONAL_FIELDS,
-    KeyStore,
     erased_refusal,
     seal,
     unseal,
 )
+from practice_es.infrastructure.keystore import KeyStore
 
 _ENVELOPE = {"originator_id", "originator_version"}
 _SNAPSHOT = "practice:Snapshot"
