@@ -29,11 +29,11 @@ from practice_es.domain.erasure import marker
 from practice_es.domain.events import STORED
 from practice_es.domain.personal import filled_paths, personal_paths, pop_path, put_path
 from practice_es.infrastructure.crypto import (
-    KeyStore,
     erased_refusal,
     seal,
     unseal,
 )
+from practice_es.infrastructure.keystore import KeyStore
 
 _ENVELOPE = {"originator_id", "originator_version"}
 _SNAPSHOT = "practice:Snapshot"
