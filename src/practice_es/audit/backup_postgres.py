@@ -17,7 +17,7 @@ from psycopg import sql
 
 from practice_es.application import PracticeLedger
 from practice_es.domain.errors import InvalidInput
-from practice_es.infrastructure.crypto import KeyStore
+from practice_es.infrastructure.keystore import KeyStore
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.store import StoreLocation
 

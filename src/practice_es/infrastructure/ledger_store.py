@@ -18,7 +18,8 @@ from eventsourcing.utils import Environment, EnvType
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.chain import RECORDER_TOPICS
-from practice_es.infrastructure.crypto import KeyStore, LedgerCipher, parse_master_key
+from practice_es.infrastructure.crypto import LedgerCipher, parse_master_key
+from practice_es.infrastructure.keystore import KeyStore
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import CurrentSnapshots, project
 from practice_es.infrastructure.store import (

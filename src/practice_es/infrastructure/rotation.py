@@ -18,12 +18,13 @@ from practice_es.domain.errors import InvalidInput
 from practice_es.infrastructure.crypto import (
     CHECK_PLAINTEXT,
     LEDGER_KEY_AAD,
-    KeyStore,
     WrongKey,
     key_aad,
+    opens,
     seal,
     unseal,
 )
+from practice_es.infrastructure.keystore import KeyStore
 
 NEW_KEY_VARIABLE = "PRACTICE_NEW_CIPHER_KEY"
 BATCH = 500  # data keys re-wrapped per transaction
@@ -72,7 +73,7 @@ def _checked_by(keys: KeyStore, old: bytes, new: bytes) -> str:
         raise WrongKey("this ledger is not encrypted at rest: there is no key to rotate")
     verifier = bytes(row["verifier"])
     for name, key in (("old", old), ("new", new)):
-        if _opens(key, verifier, b""):
+        if opens(key, verifier, b""):
             return name
     raise WrongKey("is not the key this ledger was written with (nor is "
                    f"{NEW_KEY_VARIABLE})")
@@ -117,18 +118,10 @@ def _data_keys(keys: KeyStore, old: bytes, new: bytes, batch: int) -> Iterator[i
 
 def _rewrapped(stored: bytes, old: bytes, new: bytes, aad: bytes, whose: str) -> bytes | None:
     """The key wrapped under `new`, or None if it already is."""
-    if _opens(new, stored, aad):
+    if opens(new, stored, aad):
         return None
     try:
         return seal(new, unseal(old, stored, aad), aad)
     except InvalidTag:
         raise WrongKey(f"the key of {whose} opens with neither key: not this ledger's "
                        "keys") from None
-
-
-def _opens(key: bytes, sealed: bytes, aad: bytes) -> bool:
-    try:
-        unseal(key, sealed, aad)
-    except InvalidTag:
-        return False
-    return True
