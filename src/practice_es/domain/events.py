@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from inspect import get_annotations
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import (
@@ -153,15 +153,19 @@ class PracticeAggregate(BaseAggregate[UUID]):
         """The library looks for a base event class named `Event`; ours is never stored."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        hints = get_annotations(cls, eval_str=True)
+        aliases = [name for name, hint in hints.items() if hint is TypeAlias]
         fields: dict[str, Any] = {
-            name: (hint, ...) for name, hint in get_annotations(cls, eval_str=True).items()
-            if getattr(hint, "__origin__", None) is not ClassVar}
-        # defer_build: compiled when a snapshot is first taken or read, not at every import.
-        cls.State = create_model(f"{cls.__name__}State",
-                                 __config__=ConfigDict(defer_build=True), **fields)
+            name: (hint, ...) for name, hint in hints.items()
+            if getattr(hint, "__origin__", None) is not ClassVar and name not in aliases}
+        if fields or not hasattr(cls, "State"):  # else the state its base declares
+            # defer_build: compiled when a snapshot is first taken or read, not at every import.
+            cls.State = create_model(f"{cls.__name__}State",
+                                     __config__=ConfigDict(defer_build=True), **fields)
         # The annotations are the State's now. Left on the class, BaseAggregate would make it
         # a dataclass whose __init__ wants every field, where our events' `apply` set them.
-        for name in fields:
+        # An alias (an event class declared elsewhere) would be a field with a default.
+        for name in (*fields, *aliases):
             del cls.__annotations__[name]
         super().__init_subclass__(**kwargs)
 
