@@ -11,6 +11,7 @@ from practice_es.domain import client_record
 from practice_es.domain.client_record import ClientRecord, ScheduledVisit
 from practice_es.domain.client_rules import (
     RECALL_CHANNELS,
+    SOURCE_KINDS,
     VisitProgram,
     check_email,
     check_source,
@@ -22,6 +23,8 @@ from practice_es.domain.keys import normalise_condition, practitioner_key
 from practice_es.domain.measures import validate_measures
 from practice_es.domain.moments import check_not_future
 from practice_es.domain.visits import ArchiveReader
+
+__all__ = ["SOURCE_KINDS", "Client"]  # the sources, as the web pages still import them
 
 
 class Client(ClientRecord):

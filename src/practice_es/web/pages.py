@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from practice_es.domain.client_rules import SOURCE_KINDS
+from practice_es.domain.client import SOURCE_KINDS
 from practice_es.domain.errors import InvalidInput, NotFound
 from practice_es.web import charts, readings, roles
 from practice_es.web.desk import FrontDesk
