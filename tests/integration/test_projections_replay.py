@@ -66,10 +66,11 @@ def ledger(request: pytest.FixtureRequest, db_url: str) -> Iterator[PracticeLedg
 
 
 def visit_notes(runner: ProjectionRunner) -> list[str | None]:
-    """The notes of every completed visit, as the runner's decoder makes the events."""
+    """The notes of every completed visit, as the runner's decoder makes the events (none
+    where they were left shut: reading them fails)."""
     head = runner.ledger.recorder.max_notification_id()
     events = runner.decoder.decode_page(runner.reader.page(0, head, head))
-    return [e.notes for e in events if isinstance(e, Client.VisitCompleted)]
+    return [vars(e).get("notes") for e in events if isinstance(e, Client.VisitCompleted)]
 
 
 def index_names(runner: ProjectionRunner) -> set[str]:

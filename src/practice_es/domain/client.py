@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from practice_es.domain.corrections import CONTACT_FIELDS, build_correction
+from practice_es.domain.corrections import CONTACT_FIELDS, build_correction, personal_corrections
+from practice_es.domain.erasure import erased_state
 from practice_es.domain.errors import InvalidInput, RuleRefused
 from practice_es.domain.events import (
     TOPIC_PREFIX,
@@ -21,6 +22,7 @@ from practice_es.domain.events import (
 from practice_es.domain.keys import normalise_condition, normalise_key, practitioner_key
 from practice_es.domain.measures import validate_measures
 from practice_es.domain.moments import check_not_future
+from practice_es.domain.personal import Personal, PersonalEntries
 from practice_es.domain.visits import ArchiveReader, PastVisits
 
 
@@ -40,7 +42,6 @@ class VisitProgram(Protocol):
 SOURCE_KINDS = ("client", "doctor", "advertising", "online", "walk-in", "other")
 RECALL_CHANNELS = ("phone", "email", "sms", "letter")
 ClientStatus = Literal["prospect", "active", "lapsed", "erased"]
-ERASED = "[erased]"  # what an erased client's personal fields read as (ADR 9)
 VisitStatus = Literal["scheduled", "completed", "cancelled", "missed"]
 
 
@@ -55,20 +56,26 @@ def _event(name: str) -> str:
     return f"{TOPIC_PREFIX}Client.{name}"
 
 
+def _corrected_personal() -> dict[str, Any]:
+    """The personal fields of the entries a correction changes (in its `changes`, `original`)."""
+    return personal_corrections(Client)
+
+
 class Client(PracticeAggregate):
     """A person the practice sees. Exists from `IntakeRecorded` (C1)."""
 
     TOPIC = TOPIC_PREFIX + "Client"
 
-    name: str
-    date_of_birth: date | None
-    email: str | None
-    phone: str | None
-    reasons: list[str]
-    goals: list[str]
-    conditions: list[str]
-    medications: list[str]
-    open_contraindications: dict[str, str]  # normalised -> as first written
+    name: Annotated[str, Personal]
+    date_of_birth: Annotated[date | None, Personal]
+    email: Annotated[str | None, Personal]
+    phone: Annotated[str | None, Personal]
+    reasons: Annotated[list[str], Personal]
+    goals: Annotated[list[str], Personal]
+    conditions: Annotated[list[str], Personal]
+    medications: Annotated[list[str], Personal]
+    # normalised -> as first written
+    open_contraindications: Annotated[dict[str, str], Personal]
     referral_source: str | None
     referrer: str | None
     referral_id: UUID | None
@@ -86,15 +93,15 @@ class Client(PracticeAggregate):
 
     class IntakeRecorded(PracticeCreated):
         TOPIC: ClassVar[str] = _event("IntakeRecorded")
-        name: str
-        date_of_birth: date | None = None
-        email: str | None = None
-        phone: str | None = None
-        reasons: list[str] = []
-        goals: list[str] = []
-        conditions: list[str] = []
-        medications: list[str] = []
-        contraindications: list[str] = []
+        name: Annotated[str, Personal]
+        date_of_birth: Annotated[date | None, Personal] = None
+        email: Annotated[str | None, Personal] = None
+        phone: Annotated[str | None, Personal] = None
+        reasons: Annotated[list[str], Personal] = []
+        goals: Annotated[list[str], Personal] = []
+        conditions: Annotated[list[str], Personal] = []
+        medications: Annotated[list[str], Personal] = []
+        contraindications: Annotated[list[str], Personal] = []
         referral_source: str | None = None
         referrer: str | None = None
         referral_id: UUID | None = None
@@ -131,9 +138,9 @@ class Client(PracticeAggregate):
 
     class ContactUpdated(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ContactUpdated")
-        name: str | None = None
-        email: str | None = None
-        phone: str | None = None
+        name: Annotated[str | None, Personal] = None
+        email: Annotated[str | None, Personal] = None
+        phone: Annotated[str | None, Personal] = None
 
         def apply(self, client: Client) -> None:
             for field in ("name", "email", "phone"):
@@ -144,9 +151,9 @@ class Client(PracticeAggregate):
 
     class HealthHistoryUpdated(PracticeEvent):
         TOPIC: ClassVar[str] = _event("HealthHistoryUpdated")
-        conditions: list[str] = []
-        medications: list[str] = []
-        contraindications: list[str] = []
+        conditions: Annotated[list[str], Personal] = []
+        medications: Annotated[list[str], Personal] = []
+        contraindications: Annotated[list[str], Personal] = []
 
         def apply(self, client: Client) -> None:
             client.conditions.extend(self.conditions)
@@ -156,9 +163,9 @@ class Client(PracticeAggregate):
     class AssessmentRecorded(PracticeEvent):
         TOPIC: ClassVar[str] = _event("AssessmentRecorded")
         assessment_id: UUID
-        findings: str
+        findings: Annotated[str, Personal]
         measures: dict[str, float] = {}
-        contraindications: list[str] = []
+        contraindications: Annotated[list[str], Personal] = []
 
         def apply(self, client: Client) -> None:
             client.assessment_ids.append(self.assessment_id)
@@ -166,7 +173,7 @@ class Client(PracticeAggregate):
 
     class ContraindicationCleared(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ContraindicationCleared")
-        contraindication: str
+        contraindication: Annotated[str, Personal]
         by: str
 
         def apply(self, client: Client) -> None:
@@ -204,7 +211,7 @@ class Client(PracticeAggregate):
     class VisitCancelled(PracticeEvent):
         TOPIC: ClassVar[str] = _event("VisitCancelled")
         visit_id: UUID
-        reason: str | None = None
+        reason: Annotated[str | None, Personal] = None
 
         def apply(self, client: Client) -> None:
             client.close_visit(self.visit_id)
@@ -212,7 +219,7 @@ class Client(PracticeAggregate):
     class VisitMissed(PracticeEvent):
         TOPIC: ClassVar[str] = _event("VisitMissed")
         visit_id: UUID
-        reason: str | None = None
+        reason: Annotated[str | None, Personal] = None
 
         def apply(self, client: Client) -> None:
             client.close_visit(self.visit_id)
@@ -224,7 +231,7 @@ class Client(PracticeAggregate):
         class_version: ClassVar[int] = 2
         visit_id: UUID
         measures: dict[str, float] = {}
-        notes: str | None = None
+        notes: Annotated[str | None, Personal] = None
         program_id: UUID | None = None
         practitioner: str | None = None
 
@@ -288,14 +295,8 @@ class Client(PracticeAggregate):
 
         def apply(self, client: Client) -> None:
             # As a replay reads them once the key is gone: what was said reads as erased.
-            client.__dict__.update(status="erased", name=ERASED, date_of_birth=None,
-                                   open_contraindications={})
-            for field in ("email", "phone"):
-                if getattr(client, field) is not None:
-                    setattr(client, field, ERASED)
-            for field in ("reasons", "goals", "conditions", "medications"):
-                if getattr(client, field):
-                    setattr(client, field, [ERASED])
+            client.__dict__.update(erased_state(Client.State, client.__dict__),
+                                   status="erased")
 
     class EntryCorrected(PracticeEvent):
         """Corrects the client's entry at `corrected_version` (see domain/corrections.py)."""
@@ -304,9 +305,9 @@ class Client(PracticeAggregate):
         corrected_version: int
         corrected_event: str
         entry_id: UUID | None = None  # the visit or assessment the entry is about
-        changes: dict[str, Any]
-        original: dict[str, Any] = {}
-        reason: str
+        changes: Annotated[dict[str, Any], PersonalEntries(_corrected_personal)]
+        original: Annotated[dict[str, Any], PersonalEntries(_corrected_personal)] = {}
+        reason: Annotated[str, Personal]
 
         def apply(self, client: Client) -> None:
             client.apply_correction(self)

@@ -22,6 +22,7 @@ from typing import Any
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.measures import parse_measure
+from practice_es.domain.personal import personal_fields
 
 CONTACT_FIELDS = ("name", "email", "phone", "date_of_birth")
 CORRECTABLE: dict[str, tuple[str, ...]] = {
@@ -94,3 +95,15 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput("date_of_birth", f"'{text}' is not an ISO 8601 date") from None
+
+
+def personal_corrections(aggregate: type) -> dict[str, Any]:
+    """The correctable fields that are personal in the entries they belong to, each with its
+    type in the first of them (a correction's `changes` and `original` seal exactly those)."""
+    found: dict[str, Any] = {}
+    for name, allowed in CORRECTABLE.items():
+        event = getattr(aggregate, name)
+        for field in allowed:
+            if field in personal_fields(event):
+                found.setdefault(field, event.model_fields[field].annotation)
+    return found

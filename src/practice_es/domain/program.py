@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from practice_es.domain.client import Client
@@ -18,6 +18,7 @@ from practice_es.domain.events import (
     Stamp,
 )
 from practice_es.domain.measures import validate_measures
+from practice_es.domain.personal import Personal
 
 PHASES = ("relief", "corrective", "maintenance")
 OUTCOMES = ("continue", "new-program", "discharge")
@@ -45,8 +46,8 @@ class ProgramOfCare(PracticeAggregate):
     phase: str
     visits: int
     per_week: float
-    goals: list[str]
-    rationale: str
+    goals: Annotated[list[str], Personal]
+    rationale: Annotated[str, Personal]
     reevaluate_after: int
     expected_end: date
     status: ProgramStatus
@@ -59,8 +60,8 @@ class ProgramOfCare(PracticeAggregate):
         phase: str
         visits: int
         per_week: float
-        goals: list[str]
-        rationale: str
+        goals: Annotated[list[str], Personal]
+        rationale: Annotated[str, Personal]
         reevaluate_after: int
         expected_end: date
 
@@ -71,7 +72,7 @@ class ProgramOfCare(PracticeAggregate):
 
     class ProgramAccepted(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ProgramAccepted")
-        reason: str | None = None  # why the client accepts, in their words (sealed)
+        reason: Annotated[str | None, Personal] = None  # why the client accepts, in their words
 
         def apply(self, program: ProgramOfCare) -> None:
             program.status = "active"
@@ -94,7 +95,7 @@ class ProgramOfCare(PracticeAggregate):
 
     class ProgramReevaluated(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ProgramReevaluated")
-        findings: str
+        findings: Annotated[str, Personal]
         measures: dict[str, float] = {}
         outcome: str
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from practice_es.domain.client import SOURCE_KINDS, Client
@@ -15,6 +15,7 @@ from practice_es.domain.events import (
     Stamp,
 )
 from practice_es.domain.keys import normalise_condition, normalise_key
+from practice_es.domain.personal import Personal
 
 Direction = Literal["in", "out"]
 # Who refers in as a provider (a doctor, a physio filed as "other"): a care report can go back.
@@ -33,12 +34,12 @@ class Referral(PracticeAggregate):
     direction: Direction
     source_kind: str | None
     referrer: str | None
-    prospect: str | None
+    prospect: Annotated[str | None, Personal]
     converted_client_id: UUID | None
     client_id: UUID | None
     provider: str | None
-    reason: str | None
-    contraindications: list[str]
+    reason: Annotated[str | None, Personal]
+    contraindications: Annotated[list[str], Personal]
     cleared: bool | None
     care_reports_sent: int
 
@@ -46,7 +47,7 @@ class Referral(PracticeAggregate):
         TOPIC: ClassVar[str] = _event("ReferralReceived")
         source_kind: str
         referrer: str
-        prospect: str
+        prospect: Annotated[str, Personal]
 
         def apply(self, referral: Referral) -> None:
             referral.start(direction="in", source_kind=self.source_kind, referrer=self.referrer,
@@ -64,8 +65,8 @@ class Referral(PracticeAggregate):
         client_id: UUID
         number: int
         provider: str
-        reason: str
-        contraindications: list[str] = []
+        reason: Annotated[str, Personal]
+        contraindications: Annotated[list[str], Personal] = []
 
         def apply(self, referral: Referral) -> None:
             referral.start(direction="out", client_id=self.client_id, provider=self.provider,
@@ -74,14 +75,14 @@ class Referral(PracticeAggregate):
     class ReferralOutcomeRecorded(PracticeEvent):
         TOPIC: ClassVar[str] = _event("ReferralOutcomeRecorded")
         cleared: bool
-        note: str | None = None
+        note: Annotated[str | None, Personal] = None
 
         def apply(self, referral: Referral) -> None:
             referral.cleared = self.cleared
 
     class CareReportSent(PracticeEvent):
         TOPIC: ClassVar[str] = _event("CareReportSent")
-        summary: str
+        summary: Annotated[str, Personal]
 
         def apply(self, referral: Referral) -> None:
             referral.care_reports_sent += 1

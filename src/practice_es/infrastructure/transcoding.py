@@ -22,14 +22,13 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
+from pydantic import BaseModel, ValidationError
 
-from practice_es.domain.client import ERASED
+from practice_es.domain.erasure import marker
 from practice_es.domain.events import STORED
+from practice_es.domain.personal import filled_paths, personal_paths, pop_path, put_path
 from practice_es.infrastructure.crypto import (
-    PERSONAL_FIELDS,
-    SNAPSHOT_PERSONAL_FIELDS,
     erased_refusal,
     seal,
     unseal,
@@ -41,7 +40,6 @@ _SNAPSHOT = "practice:Snapshot"
 SEALED = "_sealed"  # the key of the sealed block in a stored state
 _SELF_OWNED = ("practice:Client", "practice:Referral.ReferralReceived")  # the person is the id
 _NAMES_CLIENT = ("practice:ProgramOfCare.ProgramRecommended", "practice:Referral.ReferralMade")
-_ABSENT = object()
 
 
 class OrjsonTranscoder(Transcoder):
@@ -93,7 +91,7 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
 
     def seals(self, topic: str) -> bool:
         """Whether `sealed_state` may seal a state of this topic (else it only encodes)."""
-        return self.sealer is not None and (topic in PERSONAL_FIELDS or topic == _SNAPSHOT)
+        return self.sealer is not None and (topic == _SNAPSHOT or bool(_event_target(topic)[0]))
 
     def decode_state(self, stored: StoredEvent) -> dict[str, Any]:
         data = stored.state
@@ -160,12 +158,12 @@ class Sealer:
 
     def seal(self, topic: str, ident: UUID, version: int, state: dict[str, Any]) -> None:
         """Move the personal fields into a block sealed under their person's data key."""
-        if topic not in PERSONAL_FIELDS and topic != _SNAPSHOT:
+        if topic != _SNAPSHOT and not _event_target(topic)[0]:
             return  # nothing personal in it (most events: the import's hot path)
         container, paths, model = _target(topic, state)
         # Empty fields stay as they are: that a client gave no e-mail is no secret, and an
         # erased history then still shows which entries said something.
-        filled = _filled_paths(container, paths)
+        filled = filled_paths(container, paths)
         if not filled:
             return
         owner = self.owner(topic, ident, state)
@@ -175,7 +173,7 @@ class Sealer:
                 return  # only erasure markers (a snapshot taken after the erasure)
             raise erased_refusal(owner)
         for path in filled:
-            _pop(container, path)
+            pop_path(container, path)
         ident_text = self._text(ident)
         sealed = seal(key, orjson.dumps(filled), aad(ident_text, version, topic))
         container[SEALED] = {"o": ident_text if owner is ident else str(owner),
@@ -207,7 +205,7 @@ class Sealer:
             plain = unseal(key, b64decode(block["d"]), aad(ident_text, version, topic))
             values = orjson.loads(plain)
         for path, value in values.items():
-            _put(container, path, value)
+            put_path(container, path, value)
 
     def owner(self, topic: str, ident: UUID, state: dict[str, Any]) -> UUID:
         """The person an aggregate's events are about: a client, or a referred prospect."""
@@ -230,7 +228,7 @@ def _target(topic: str, state: dict[str, Any]) -> tuple[dict[str, Any], tuple[st
     if topic == _SNAPSHOT:
         inner = state["topic"]
         model = getattr(resolve_topic(inner), "State", None)
-        return state["state"], SNAPSHOT_PERSONAL_FIELDS.get(inner, ()), model
+        return state["state"], personal_paths(model), model
     paths, model = _event_target(topic)
     return state, paths, model
 
@@ -238,105 +236,14 @@ def _target(topic: str, state: dict[str, Any]) -> tuple[dict[str, Any], tuple[st
 @cache
 def _event_target(topic: str) -> tuple[tuple[str, ...], Any]:
     """An event topic's personal paths and its class (resolved once per topic)."""
-    paths = PERSONAL_FIELDS.get(topic, ())
-    return paths, resolve_topic(topic) if paths else None
+    try:
+        event_class = resolve_topic(topic)
+    except TopicError:
+        return (), None  # no such class: nothing to seal (reading it fails on its own)
+    paths = personal_paths(event_class)
+    return paths, event_class if paths else None
 
 
 def aad(ident: UUID | str, version: int, topic: str) -> bytes:
     """What a sealed block is bound to: its event (id as `str(UUID)` prints it), version, topic."""
     return f"{ident}|{version}|{topic}".encode()
-
-
-def _filled_paths(container: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
-    filled = {}
-    for path in paths:
-        value = container.get(path, _ABSENT)  # (no key has a dot: "a.b" is looked up below)
-        if value is _ABSENT and "." in path:
-            value = _get(container, path)
-        if value is not _ABSENT and is_filled(value):
-            filled[path] = value
-    return filled
-
-
-_EMPTY: tuple[Any, ...] = ("", [], {})
-
-
-def is_filled(value: Any) -> bool:
-    """Whether a personal field says something: the sealer seals it, erasure marks it (an
-    empty one is left as it is)."""
-    return value is not None and value not in _EMPTY
-
-
-def erased_copy(event: Any) -> Any:
-    """The event as it will read once its person is erased (what a read model that keeps
-    personal text stores beside it, to blank itself on ClientErased exactly as a rebuild
-    would). The event itself when it says nothing personal (most do: no copy to make); else
-    a copy with the markers put in (each a valid value of its field: nothing to validate)."""
-    topic = get_topic(type(event))
-    if topic != _SNAPSHOT:
-        filled = _filled_paths(vars(event), PERSONAL_FIELDS.get(topic, ()))
-        if not filled:
-            return event
-        update: dict[str, Any] = {}
-        for path in filled:
-            head, _, rest = path.partition(".")
-            if rest:
-                update.setdefault(head, dict(vars(event)[head]))[rest] = marker(
-                    type(event), path)
-            else:
-                update[head] = marker(type(event), path)
-        return event.model_copy(update=update)
-    state = event.model_dump()
-    container, paths, model = _target(topic, state)
-    for path in _filled_paths(container, paths):
-        _put(container, path, marker(model, path))
-    return type(event).model_validate(state)
-
-
-def _get(container: dict[str, Any], path: str) -> Any:
-    head, _, rest = path.partition(".")
-    value = container.get(head, _ABSENT)
-    if rest:
-        return value.get(rest, _ABSENT) if isinstance(value, dict) else _ABSENT
-    return value
-
-
-def _pop(container: dict[str, Any], path: str) -> None:
-    head, _, rest = path.partition(".")
-    if rest:
-        container[head].pop(rest)
-    else:
-        container.pop(head)
-
-
-def _put(container: dict[str, Any], path: str, value: Any) -> None:
-    head, _, rest = path.partition(".")
-    if rest:
-        container.setdefault(head, {})[rest] = value
-    else:
-        container[head] = value
-
-
-def marker(model: Any, path: str) -> Any:
-    """What an erased field reads as: `[erased]`, `["[erased]"]`, `{}` or none, whichever
-    the field's type takes (a date of birth, which can take none of the others, is none)."""
-    return _marker(model, path)
-
-
-@cache
-def _marker(model: Any, path: str) -> Any:
-    head, _, rest = path.partition(".")
-    if rest:  # an entry of a dict of corrected values
-        return None if rest == "date_of_birth" else ERASED
-    field = model.model_fields.get(head) if model is not None else None
-    if field is None:
-        return ERASED
-    adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)
-    candidates: tuple[Any, ...] = (ERASED, [ERASED], {})
-    for candidate in candidates:
-        try:
-            adapter.validate_python(candidate, strict=True)
-            return candidate
-        except ValidationError:
-            continue
-    return None

@@ -43,7 +43,8 @@ class Projection:
     # Columns its own writes find rows by, other than a key: their indexes stay in a rebuild.
     lookups: ClassVar[tuple[str, ...]] = ()
     # The topics whose personal (sealed) fields it reads; None: any topic's. A replay whose
-    # projections all name theirs leaves the other topics' sealed fields shut (decoding.py).
+    # projections all name theirs leaves the other topics' sealed fields shut (decoding.py):
+    # reading one of those fails with AttributeError, so a topic left out cannot go unseen.
     reads_personal_of: ClassVar[frozenset[str] | None] = None
 
     def prepare(self, conn: Connection, events: Sequence[tuple[int, DomainEvent]]) -> Write:

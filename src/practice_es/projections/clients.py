@@ -16,8 +16,9 @@ from uuid import UUID
 import orjson
 from sqlalchemy import Column, Connection, Date, Integer, String, Table
 
-from practice_es.domain.client import ERASED, Client
+from practice_es.domain.client import Client
 from practice_es.domain.duplicates import KnownClient, same_person
+from practice_es.domain.erasure import erased_state
 from practice_es.domain.events import DomainEvent
 from practice_es.projections.base import (
     Projection,
@@ -145,10 +146,8 @@ class ClientDirectory(Projection):
         and the year of birth is the one the erasure kept."""
         row = rows.get(text_id(event.originator_id))
         if row is not None:
-            row.update(status="erased", name=ERASED, date_of_birth=None,
-                       birth_year=event.birth_year,
-                       email=None if row["email"] is None else ERASED,
-                       phone=None if row["phone"] is None else ERASED)
+            row.update(erased_state(Client.State, {field: row[field] for field in CONTACT}),
+                       status="erased", birth_year=event.birth_year)
 
 
 def _iso(day: date | None) -> str | None:

@@ -12,8 +12,9 @@ topic), with less work per event:
   takes the mapper's own steps; anything that fails goes through `to_domain_event` itself, so
   an unreadable event fails with the mapper's own message;
 - a replay whose projections read no personal field of a topic
-  (`Projection.reads_personal_of`) leaves that topic's usual sealed block shut: its fields keep
-  their defaults, no key is read;
+  (`Projection.reads_personal_of`) leaves that topic's usual sealed block shut: no key is
+  read, and its fields are left out of the event, so a projection that reads one it did not
+  name fails (AttributeError) instead of reading a default;
 - in a long replay, a state is validated by its class's replay model (`_replay_model`): the
   same fields and configuration without the domain's check of new text, which runs per field
   (a Python call each) and passes any stored text as it is anyway.
@@ -161,11 +162,15 @@ class EventDecoder:
     def _opened(self, raw: RawEvent, event_class: type[Any], data: bytes) -> DomainEvent:
         """The mapper's own steps: open the sealed fields, upcast, validate the dict."""
         state = orjson.loads(data)
-        if self.replay_models and self._open_plainly(raw, state):
+        shut = self._open_plainly(raw, state) if self.replay_models else None
+        if shut is not None:
             state = upcast(event_class, state)
             state["originator_id"] = raw.originator_id  # (its text is validated in Rust)
             state["originator_version"] = raw.originator_version
-            return _as_event(event_class, _replay_model(event_class).model_validate(state))
+            event = _as_event(event_class, _replay_model(event_class).model_validate(state))
+            for name in shut:  # never read as a default: reading it fails
+                event.__dict__.pop(name, None)
+            return event
         ident = raw.originator_id if isinstance(raw.originator_id, UUID) else UUID(
             raw.originator_id)
         if self.mapper.sealer is not None:
@@ -177,31 +182,31 @@ class EventDecoder:
             return _as_event(event_class, _replay_model(event_class).model_validate(state))
         return cast("DomainEvent", event_class.model_validate(state, context=STORED))
 
-    def _open_plainly(self, raw: RawEvent, state: dict[str, Any]) -> bool:
+    def _open_plainly(self, raw: RawEvent, state: dict[str, Any]) -> Sequence[str] | None:
         """`Sealer.open` of the usual block, with less work per event (a long replay opens
         one per visit): the owner's key found by the id's text, not a UUID made each time.
-        A topic whose sealed fields no projection here reads keeps them shut (their defaults).
-        Anything else (no key: the person was erased; a correction's nested fields; another
-        sealer) is left as it is for `Sealer.open` (False)."""
+        Returns the fields left shut: those of a topic whose sealed fields no projection here
+        reads. Anything else (no key: the person was erased; a correction's nested fields;
+        another sealer) is left as it is for `Sealer.open` (None)."""
         block = state.get(SEALED)
         keys = getattr(self.mapper.sealer, "keys", None)
         if type(block) is not dict or keys is None or any("." in f for f in block["f"]):
-            return False
+            return None
         if self.opened is not None and raw.topic not in self.opened:
             del state[SEALED]
-            return True
+            return cast("list[str]", block["f"])
         owner = block["o"]
         key = self._keys.get(owner)
         if key is None:
             key = keys.data_key(UUID(owner), create=False)
             if key is None:
-                return False
+                return None
             self._keys[owner] = key
         bound = aad(_dashed(raw.originator_id), raw.originator_version, raw.topic)
         fields = orjson.loads(unseal(key, b64decode(block["d"]), bound))
         del state[SEALED]
         state.update(fields)
-        return True
+        return ()
 
     def _mapped(self, raw: RawEvent) -> DomainEvent:
         ident = raw.originator_id if isinstance(raw.originator_id, UUID) else UUID(

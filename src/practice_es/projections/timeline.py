@@ -22,11 +22,11 @@ from sqlalchemy import (
 )
 
 from practice_es.domain.client import Client
+from practice_es.domain.erasure import erased_copy, erased_markers
 from practice_es.domain.events import DomainEvent
+from practice_es.domain.personal import personal_paths
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
-from practice_es.infrastructure.crypto import PERSONAL_FIELDS
-from practice_es.infrastructure.transcoding import erased_copy, is_filled, marker
 from practice_es.projections import indexes
 from practice_es.projections.base import (
     Position,
@@ -167,8 +167,7 @@ class _Kind(NamedTuple):
 
     name: str
     aggregate: str  # the aggregate it belongs to, from its stable topic ("practice:Client.…")
-    personal: tuple[tuple[str, str], ...]  # the fields that may say something personal
-    # (ADR 5), each as (its top-level field, its path)
+    personal: bool  # it has fields that may say something personal (ADR 5)
     later: bool  # it changes entries written before it (a correction, an erasure)
 
 
@@ -176,7 +175,7 @@ class _Kind(NamedTuple):
 def _kind(event_class: type) -> _Kind:
     topic = getattr(event_class, "TOPIC", "")
     return _Kind(event_class.__name__, topic.split(":", 1)[-1].split(".", 1)[0],
-                 tuple((p.partition(".")[0], p) for p in PERSONAL_FIELDS.get(topic, ())),
+                 bool(personal_paths(event_class)),
                  issubclass(event_class, Client.EntryCorrected | Client.ClientErased))
 
 
@@ -196,15 +195,13 @@ class _AsErased:
 
 def _erased_summary(event: DomainEvent, kind: _Kind, summary: str) -> str | None:
     """The summary as it will read once the client is erased, if that is another."""
-    values = vars(event)
-    filled = [path for field, path in kind.personal if is_filled(values.get(field))]
-    if not filled:
+    markers = erased_markers(event)
+    if not markers:
         return None
-    if any("." in p for p in filled):  # a correction's changed values: rare, the long way
+    if any("." in p for p in markers):  # a correction's changed values: rare, the long way
         erased = summarise(erased_copy(event))
     else:
-        erased = summarise_as(kind.name, _AsErased(
-            event, {p: marker(type(event), p) for p in filled}))
+        erased = summarise_as(kind.name, _AsErased(event, markers))
     return None if erased == summary else erased
 
 
