@@ -23,9 +23,9 @@ from practice_es.domain.moments import check_day_not_future
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.domain.retention import Destruction, RetentionRule
+from practice_es.infrastructure.aggregates import AggregateStore
 from practice_es.infrastructure.clock import BusinessTime, Clock
 from practice_es.infrastructure.crypto import parse_master_key
-from practice_es.infrastructure.ledger_store import LedgerStore
 from practice_es.infrastructure.rotation import (
     NEW_KEY_VARIABLE,
     Rotation,
@@ -41,7 +41,7 @@ RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12
 _ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
 
 
-class PracticeLedger(LedgerStore):
+class PracticeLedger(AggregateStore):
     name = "practice"
     snapshotting_intervals = {Client: SNAPSHOT_EVERY}
     snapshotting_projectors = {Client: project}

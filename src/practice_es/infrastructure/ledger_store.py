@@ -1,5 +1,4 @@
-"""The event store under the ledger: opening it, its keys and mapper, loading and saving
-aggregates (a conflict is a ConcurrentChange), and their snapshots.
+"""The event store under the ledger: opening it, its keys and mapper, and its snapshots.
 
 `LedgerStore` is the eventsourcing `Application` configured for this practice; the service
 (`practice_es.application.PracticeLedger`) builds on it and adds one method per user action.
@@ -9,22 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator
-from itertools import count
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import (
-    EventStore,
-    IntegrityError,
-    OperationalError,
-    PersistenceError,
-    Recording,
-)
+from eventsourcing.application import Application
+from eventsourcing.persistence import EventStore, PersistenceError, Recording
 from eventsourcing.utils import Environment, EnvType
 
-from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
+from practice_es.domain.errors import InvalidInput
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.chain import RECORDER_TOPICS
 from practice_es.infrastructure.crypto import LedgerCipher, parse_master_key
@@ -42,8 +33,6 @@ from practice_es.infrastructure.store import (
 )
 from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
 
-TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
-MakeId = Callable[[UUID, int], UUID]  # the id numbered `n` of an owner's (domain/keys.py)
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
 _DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")
 
@@ -181,53 +170,16 @@ class LedgerStore(Application):  # type: ignore[type-arg]
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save every pending event in one transaction, then the snapshots due, all in one
-        more (a lapse sweep saves 500 clients at once). A conflict is a ConcurrentChange."""
+        more (a lapse sweep saves 500 clients at once)."""
         self._saving = {obj.id: obj for obj in objs if isinstance(obj, PracticeAggregate)}
         self._due = []
         try:
             recordings = super().save(*objs, **kwargs)
             self._current_snapshots().replace(self._due, self.location.backend)
             return recordings
-        except IntegrityError:
-            raise ConcurrentChange(
-                "someone else changed the same record at the same moment; nothing was "
-                "recorded, try again"
-            ) from None
-        except OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
-                raise ConcurrentChange(f"the ledger is busy ({error}); try again") from None
-            raise
         finally:
             self._saving, self._due = {}, None
 
     def _current_snapshots(self) -> CurrentSnapshots:
         assert self.snapshots is not None  # (construct_env always enables snapshotting)
         return cast(CurrentSnapshots, self.snapshots)
-
-    # -- loading --------------------------------------------------------------------------
-
-    def load(self, kind: type[TAggregate], ident: UUID, what: str) -> TAggregate:
-        """The aggregate `ident`, or NotFound naming `what` if it is none or not a `kind`."""
-        try:
-            aggregate: object = self.repository.get(ident, projector_func=project)
-        except AggregateNotFoundError:
-            raise NotFound(what, ident) from None
-        if not isinstance(aggregate, kind):
-            raise NotFound(what, ident)
-        return aggregate
-
-    def exists(self, ident: UUID) -> bool:
-        return bool(self.recorder.select_events(ident, limit=1))
-
-    def recorded_ids(self, make_id: MakeId, owner: UUID) -> Iterator[UUID]:
-        """The owner's ids numbered 1, 2, … by `make_id`, up to the first not yet recorded."""
-        for number in count(1):
-            ident = make_id(owner, number)
-            if not self.exists(ident):
-                return
-            yield ident
-
-    def next_free_id(self, make_id: MakeId, owner: UUID) -> tuple[int, UUID]:
-        """The number and id of the owner's first `make_id` id not yet recorded."""
-        number = sum(1 for _ in self.recorded_ids(make_id, owner)) + 1
-        return number, make_id(owner, number)
