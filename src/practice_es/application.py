@@ -11,24 +11,21 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from uuid import UUID, uuid4
-
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, OperationalError, Recording
 
 from practice_es.domain.client import Client
 from practice_es.domain.duplicates import KnownClient, check_not_duplicate
-from practice_es.domain.errors import ConcurrentChange, InvalidInput, NotFound
-from practice_es.domain.events import DomainEvent, PracticeAggregate, PracticeSnapshot, Stamp
+from practice_es.domain.errors import ConcurrentChange, InvalidInput
+from practice_es.domain.events import DomainEvent, PracticeSnapshot, Stamp
 from practice_es.domain.keys import normalise_condition, outbound_referral_id, program_id
 from practice_es.domain.moments import check_day_not_future
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
 from practice_es.domain.retention import Destruction, RetentionRule
+from practice_es.infrastructure.aggregates import AggregateStore
 from practice_es.infrastructure.clock import BusinessTime, Clock
 from practice_es.infrastructure.crypto import parse_master_key
-from practice_es.infrastructure.ledger_store import LedgerStore
 from practice_es.infrastructure.rotation import (
     NEW_KEY_VARIABLE,
     Rotation,
@@ -38,14 +35,13 @@ from practice_es.infrastructure.rotation import (
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import SNAPSHOT_EVERY, project
 
-TAggregate = TypeVar("TAggregate", bound=PracticeAggregate)
 SWEEP_ATTEMPTS = 5  # a lapse sweep that met a concurrent change reads its clients again
 RETENTION_REASON = "retention"  # a retention sweep's erasures say so (SPEC §12)
 # Who records, when it is not the settings' actor: the signed-in user of a web request.
 _ACTING: ContextVar[str | None] = ContextVar("practice_acting", default=None)
 
 
-class PracticeLedger(LedgerStore):
+class PracticeLedger(AggregateStore):
     name = "practice"
     snapshotting_intervals = {Client: SNAPSHOT_EVERY}
     snapshotting_projectors = {Client: project}
@@ -72,33 +68,7 @@ class PracticeLedger(LedgerStore):
     def stamp(self, on: datetime | None) -> Stamp:
         return self.time.stamp(on)
 
-    # -- loading and saving --------------------------------------------------------------
-
-    def load(self, kind: type[TAggregate], ident: UUID, what: str) -> TAggregate:
-        try:
-            aggregate: object = self.repository.get(ident, projector_func=project)
-        except AggregateNotFoundError:
-            raise NotFound(what, ident) from None
-        if not isinstance(aggregate, kind):
-            raise NotFound(what, ident)
-        return aggregate
-
-    def exists(self, ident: UUID) -> bool:
-        return bool(self.recorder.select_events(ident, limit=1))
-
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """Save every pending event in one transaction; a conflict is a ConcurrentChange."""
-        try:
-            return super().save(*objs, **kwargs)
-        except IntegrityError:
-            raise ConcurrentChange(
-                "someone else changed the same record at the same moment; nothing was "
-                "recorded, try again"
-            ) from None
-        except OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
-                raise ConcurrentChange(f"the ledger is busy ({error}); try again") from None
-            raise
+    # -- loading --------------------------------------------------------------------------
 
     def client(self, client_id: UUID) -> Client:
         return self.load(Client, client_id, "client")
@@ -109,26 +79,9 @@ class PracticeLedger(LedgerStore):
     def referral(self, ident: UUID) -> Referral:
         return self.load(Referral, ident, "referral")
 
-    def _numbered(self, make_id: Any, client_id: UUID) -> Iterator[tuple[int, UUID]]:
-        number = 1
-        while True:
-            yield number, make_id(client_id, number)
-            number += 1
-
     def programs_of(self, client_id: UUID) -> list[ProgramOfCare]:
         """A client's programs, found by their derived ids (no scan of the log)."""
-        found: list[ProgramOfCare] = []
-        for _, ident in self._numbered(program_id, client_id):
-            if not self.exists(ident):
-                return found
-            found.append(self.program(ident))
-        return found  # pragma: no cover - the loop returns
-
-    def _next_id(self, make_id: Any, client_id: UUID) -> tuple[int, UUID]:
-        for number, ident in self._numbered(make_id, client_id):
-            if not self.exists(ident):
-                return number, ident
-        raise AssertionError("unreachable")  # pragma: no cover
+        return [self.program(ident) for ident in self.recorded_ids(program_id, client_id)]
 
     # -- clients -------------------------------------------------------------------------
 
@@ -339,7 +292,7 @@ class PracticeLedger(LedgerStore):
         assessment_id: UUID | None = None, on: datetime | None = None,
     ) -> UUID:
         client = self.client(client_id)
-        number, ident = self._next_id(program_id, client_id)
+        number, ident = self.next_free_id(program_id, client_id)
         program = ProgramOfCare.recommend(
             self.time.fact(on), client, ident, number, assessment_id, phase, visits, per_week,
             list(goals), rationale, reevaluate_after,
@@ -403,7 +356,7 @@ class PracticeLedger(LedgerStore):
     def make_referral(self, client_id: UUID, *, to: str, reason: str,
                       on: datetime | None = None) -> UUID:
         client = self.client(client_id)
-        number, ident = self._next_id(outbound_referral_id, client_id)
+        number, ident = self.next_free_id(outbound_referral_id, client_id)
         referral = Referral.make(self.time.fact(on), ident, number, client, to, reason)
         self.save(referral)
         return referral.id

@@ -28,8 +28,8 @@ from practice_es.projections.decoding import EventDecoder, RawEvent
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 from tests.conftest import fixed_clock
+from tests.integration.desk_steps import POSTGRES_URL, fresh_ledger
 from tests.integration.migration_support import LEGACY
-from tests.integration.test_projections_rebuild import POSTGRES_URL, fresh_ledger
 
 Tables = dict[str, list[tuple[Any, ...]]]
 

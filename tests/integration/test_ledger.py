@@ -283,6 +283,27 @@ OLD_CLIENT_STATE = {
     "visit_dates", "_created_on", "_modified_on"}
 
 
+@pytest.mark.parametrize(("shape", "read"), [(3, True), (2, False), ("0123456789ab", False)],
+                         ids=["numbered-3", "numbered-2", "another-digest"])
+def test_a_snapshot_is_read_only_if_stored_in_the_shape_the_state_has_now(
+        db_url: str, shape: Any, read: bool) -> None:
+    """Shapes are digests of the declared state now; snapshots stored before that say 3, and
+    are read as long as the state is what it was then (domain/shapes.py)."""
+    ledger = open_ledger(db_url)
+    try:
+        client = frequent_visitor(ledger, SNAPSHOT_EVERY - 4)  # at SNAPSHOT_EVERY - 1
+        assert ledger.snapshots is not None
+        stored = replay_of(ledger, client).stored_state()
+        stored.update(_shape=shape, completed_visits=999)  # shows, if the snapshot is read
+        ledger.snapshots.put([PracticeSnapshot(
+            originator_id=client, originator_version=SNAPSHOT_EVERY - 1,
+            timestamp=PracticeSnapshot.create_timestamp(), topic="practice:Client",
+            state=stored)])
+        assert ledger.client(client).completed_visits == (999 if read else SNAPSHOT_EVERY - 4)
+    finally:
+        ledger.close()
+
+
 def test_a_snapshot_of_the_old_shape_is_not_read_the_client_replays(db_url: str) -> None:
     """Snapshots stored before ADR 16 held every closed visit id in a list and every visit
     date in a dict, and no shape: such a snapshot is passed over, never misread."""

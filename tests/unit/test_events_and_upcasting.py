@@ -178,3 +178,17 @@ def test_an_erasure_stored_before_birth_years_were_kept_reads_as_year_unknown() 
     client.erase(stamp("2026-01-05"), "retention")
     erased = client.collect_events()[-1]
     assert orjson.loads(mapper().to_stored_event(erased).state)["birth_year"] == 1984
+
+
+def test_a_snapshot_shape_follows_the_declared_state_and_nothing_else() -> None:
+    from pydantic import create_model
+
+    from practice_es.domain.shapes import state_shape
+
+    def shape(**fields: Any) -> str:
+        return state_shape(create_model("S", **{k: (v, ...) for k, v in fields.items()}))
+
+    assert shape(a=int, b=str) == shape(a=int, b=str)
+    assert shape(a=int, b=str) != shape(a=int, b=str | None)  # a type changed
+    assert shape(a=int, b=str) != shape(a=int, c=str)  # a field renamed
+    assert shape(a=int, b=str) != shape(a=int, b=str, c=int)  # a field added

@@ -12,7 +12,7 @@ from practice_es.commands.context import PracticeContext, action, pass_practice
 from practice_es.commands.output import FORMATS, dumps, emit_result, emit_rows, plain, say
 from practice_es.commands.params import DATE, MEASURE, measures_dict
 from practice_es.commands.references import CLIENT, REFERRAL
-from practice_es.domain.client import RECALL_CHANNELS, SOURCE_KINDS
+from practice_es.domain.client_rules import RECALL_CHANNELS, SOURCE_KINDS
 from practice_es.domain.duplicates import KnownClient
 
 if TYPE_CHECKING:

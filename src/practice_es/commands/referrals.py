@@ -9,7 +9,7 @@ import click
 
 from practice_es.commands.context import action
 from practice_es.commands.references import CLIENT, REFERRAL
-from practice_es.domain.client import SOURCE_KINDS
+from practice_es.domain.client_rules import SOURCE_KINDS
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger

@@ -97,12 +97,13 @@ def _day(text: str) -> date:
         raise InvalidInput("date_of_birth", f"'{text}' is not an ISO 8601 date") from None
 
 
-def personal_corrections(aggregate: type) -> dict[str, Any]:
-    """The correctable fields that are personal in the entries they belong to, each with its
-    type in the first of them (a correction's `changes` and `original` seal exactly those)."""
+def personal_corrections(events: Mapping[str, Any]) -> dict[str, Any]:
+    """The correctable fields that are personal in the entries they belong to (`events`: the
+    event classes by name), each with its type in the first of them: a correction's
+    `changes` and `original` seal exactly those."""
     found: dict[str, Any] = {}
     for name, allowed in CORRECTABLE.items():
-        event = getattr(aggregate, name)
+        event = events[name]
         for field in allowed:
             if field in personal_fields(event):
                 found.setdefault(field, event.model_fields[field].annotation)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from inspect import get_annotations
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import (
@@ -30,15 +30,11 @@ from pydantic import (
     field_validator,
 )
 
+from practice_es.domain.shapes import is_shape, state_shape
 from practice_es.domain.visits import ArchiveReader
 
 TOPIC_PREFIX = "practice:"
 STORED = {"stored": True}  # validation context of an event read back from the store
-# The shape of the states snapshots store. Bump it when an aggregate's declared state changes:
-# a snapshot of another shape is then not read, the aggregate replays from its events (ADR 16).
-# 2: a client's closed visits and their dates as one text (PastVisits), not a list and a dict.
-# 3: that text only since the client's archive of past visits, which has its own row.
-SNAPSHOT_SHAPE = 3
 # An undecodable byte (a lone surrogate) cannot be stored; a control character other than tab
 # and newline breaks read models (PostgreSQL text refuses NUL) and CSV output.
 UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -95,7 +91,8 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
 
     The state is stored through the aggregate's own pydantic `State` model, so nested values
     (visits, contraindications) come back as models, not bare dicts. It is a cache: one of
-    another `SNAPSHOT_SHAPE` is passed over (`is_current`), never misread.
+    another shape than its aggregate's state now has (shapes.py) is passed over
+    (`is_current`), never misread.
     """
 
     TOPIC: ClassVar[str] = TOPIC_PREFIX + "Snapshot"
@@ -118,7 +115,8 @@ class PracticeSnapshot(Envelope, CanSnapshotAggregate[UUID]):
     @property
     def is_current(self) -> bool:
         """Whether the state is of the shape this code stores (older snapshots had none)."""
-        return self.state.get("_shape") == SNAPSHOT_SHAPE
+        state = getattr(resolve_topic(self.topic), "State", None)
+        return state is not None and is_shape(self.state.get("_shape"), state)
 
     def mutate(self, _: Any) -> Any:
         aggregate_class = resolve_topic(self.topic)
@@ -153,15 +151,19 @@ class PracticeAggregate(BaseAggregate[UUID]):
         """The library looks for a base event class named `Event`; ours is never stored."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        hints = get_annotations(cls, eval_str=True)
+        aliases = [name for name, hint in hints.items() if hint is TypeAlias]
         fields: dict[str, Any] = {
-            name: (hint, ...) for name, hint in get_annotations(cls, eval_str=True).items()
-            if getattr(hint, "__origin__", None) is not ClassVar}
-        # defer_build: compiled when a snapshot is first taken or read, not at every import.
-        cls.State = create_model(f"{cls.__name__}State",
-                                 __config__=ConfigDict(defer_build=True), **fields)
+            name: (hint, ...) for name, hint in hints.items()
+            if getattr(hint, "__origin__", None) is not ClassVar and name not in aliases}
+        if fields or not hasattr(cls, "State"):  # else the state its base declares
+            # defer_build: compiled when a snapshot is first taken or read, not at every import.
+            cls.State = create_model(f"{cls.__name__}State",
+                                     __config__=ConfigDict(defer_build=True), **fields)
         # The annotations are the State's now. Left on the class, BaseAggregate would make it
         # a dataclass whose __init__ wants every field, where our events' `apply` set them.
-        for name in fields:
+        # An alias (an event class declared elsewhere) would be a field with a default.
+        for name in (*fields, *aliases):
             del cls.__annotations__[name]
         super().__init_subclass__(**kwargs)
 
@@ -178,7 +180,7 @@ class PracticeAggregate(BaseAggregate[UUID]):
         state = self.State.model_validate(fields).model_dump(mode="json")
         state["_created_on"] = self.created_on.isoformat()
         state["_modified_on"] = self.modified_on.isoformat()
-        state["_shape"] = SNAPSHOT_SHAPE
+        state["_shape"] = state_shape(self.State)
         return state
 
     def snapshot_state(self) -> dict[str, Any]:

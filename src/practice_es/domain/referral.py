@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from practice_es.domain.client import SOURCE_KINDS, Client
+from practice_es.domain.client import Client
+from practice_es.domain.client_rules import SOURCE_KINDS
 from practice_es.domain.errors import InvalidInput, RuleRefused
 from practice_es.domain.events import (
     TOPIC_PREFIX,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from practice_es.domain.keys import normalise_key, program_id
+from practice_es.infrastructure.processes import rare_collections
 from practice_es.migration import facts
 from practice_es.migration.appointments import VisitPass
 from practice_es.migration.clients import ClientEntry, ClientIndex
@@ -100,26 +100,10 @@ def import_export(ledger: PracticeLedger, request: ImportRequest,
     models are fed from it)."""
     importer = Importer(ledger, request, progress or NoProgress(), recorded)
     try:
-        with young_collections_only():
+        with rare_collections(young=None):  # `_flush` collects once per batch
             return importer.run()
     finally:
         importer.close()
-
-
-@contextmanager
-def young_collections_only() -> Iterator[None]:
-    """No automatic garbage collection during the import; `Importer._flush` collects the
-    young generations once per batch. An import allocates millions of short-lived objects
-    while it holds a large set of long-lived ones (client index, streams, caches): the
-    collector's automatic full passes would walk those again and again, and the rows make
-    almost no reference cycles for it to find."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Importer:
@@ -249,7 +233,7 @@ class Importer:
     def _flush(self) -> None:
         self.writer.flush()
         self.streams.committed(lambda: self.writer.busy)
-        gc.collect(1)  # the few cycles this batch made (see `young_collections_only`)
+        gc.collect(1)  # the few cycles this batch made: the rows make almost none
 
     # -- the passes ------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from practice_es.domain.client import SOURCE_KINDS
+from practice_es.domain.client_rules import SOURCE_KINDS
 from practice_es.domain.errors import InvalidInput
 
 Status = Literal["completed", "cancelled", "no-show", "scheduled"]

@@ -31,6 +31,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
+from practice_es.infrastructure.processes import start_python
+
 if TYPE_CHECKING:
     from practice_es.infrastructure.settings import Settings
 
@@ -38,10 +40,7 @@ Row = tuple[bytes, int, str, bytes]  # an event to store: id (16 bytes), version
 _HEADER = struct.Struct(">Q")
 DEPTH = 2  # batches sent and not yet committed: the child always has the next one at hand
 _READY = "ready"
-# The child's first lines: read the parent's import path, then serve (see `serve`).
-_BOOT = ("import pickle, struct, sys; n, = struct.unpack('>Q', sys.stdin.buffer.read(8)); "
-         "sys.path[:0] = pickle.loads(sys.stdin.buffer.read(n)); "
-         "from practice_es.migration.recorder_process import serve; serve()")
+_MODULE = "practice_es.migration.recorder_process"  # not __name__: __main__ in the child
 
 
 def send(stream: IO[bytes], message: Any) -> None:
@@ -67,14 +66,11 @@ class RecorderProcess:
     be scheduled). The thread holds no GIL while it waits in `os.write`."""
 
     def __init__(self, settings: Settings) -> None:
-        self._child = subprocess.Popen(  # our own interpreter, on our own module
-            [sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._child = start_python(_MODULE, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self._child.stdin is not None and self._child.stdout is not None
         self._input: IO[bytes] = self._child.stdin
         self._output: IO[bytes] = self._child.stdout
         _widen(self._input)
-        send_raw = pickle.dumps([p for p in sys.path if p not in ("", ".")])
-        self._input.write(_HEADER.pack(len(send_raw)) + send_raw)
         send(self._input, (settings, os.getpid()))
         self._ready = self._failed = False
         self._sent = 0  # batches not yet acknowledged
@@ -231,3 +227,7 @@ def _portable(error: Exception) -> Exception:
         if isinstance(error, kind):
             return kind(message)
     return RuntimeError(message)
+
+
+if __name__ == "__main__":
+    serve()

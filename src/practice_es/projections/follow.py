@@ -23,7 +23,6 @@ import fcntl
 import hashlib
 import os
 import stat
-import sys
 import time
 from pathlib import Path
 
@@ -103,12 +102,12 @@ def hand_off(url: str) -> bool:
 
 
 def _spawn(url: str, waiting: int) -> None:
-    import subprocess
+    from subprocess import DEVNULL
+
+    from practice_es.infrastructure.processes import start_python
 
     env = {**os.environ, "PRACTICE_DB": url, LOCK_FD: str(waiting)}
-    subprocess.Popen([sys.executable, "-m", MODULE], env=env, start_new_session=True,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, close_fds=True, pass_fds=(waiting,))
+    start_python(MODULE, env=env, detached=True, stderr=DEVNULL, pass_fds=(waiting,))
 
 
 def _waiting(url: str) -> int | None:

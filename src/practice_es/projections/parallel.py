@@ -18,11 +18,11 @@ from __future__ import annotations
 import os
 import pickle
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from practice_es.infrastructure.processes import start_python
 from practice_es.projections.base import Projection
 
 if TYPE_CHECKING:
@@ -59,10 +59,8 @@ def split(projections: Sequence[Projection]) -> tuple[list[Projection], list[Pro
 def start_child(settings: Settings,
                 projections: Sequence[Projection]) -> subprocess.Popen[bytes]:
     """`python -m practice_es.projections.rebuild_child`, told what to do on its stdin (a
-    pickle: the settings hold the cipher key, which must not show in a process listing). A new
-    interpreter, not a fork: it opens its own connections, never this process's."""
-    child = subprocess.Popen([sys.executable, "-m", CHILD], stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pickle: the settings hold the cipher key, which must not show in a process listing)."""
+    child = start_python(CHILD, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert child.stdin is not None
     with child.stdin:
         pickle.dump((settings, [type(p) for p in projections], os.getpid()), child.stdin)

@@ -14,7 +14,6 @@ an unmoved position means the snapshot's rows are still the rows.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from sqlalchemy import Column, Connection, Engine, Integer, String, Table, bindp
 from sqlalchemy.exc import DBAPIError
 
 from practice_es.domain.events import DomainEvent
+from practice_es.infrastructure.processes import rare_collections
 from practice_es.projections import indexes, parallel
 from practice_es.projections.base import Projection, Write, read_models
 from practice_es.projections.decoding import EventDecoder, LogReader, RawEvent
@@ -264,7 +264,7 @@ class ProjectionRunner:
         head = min(self.ledger.recorder.max_notification_id() or 0, until or 1 << 62)
         step = self._optimistic_page if optimistic else self._locked_page
         applied = 0
-        with _fewer_collections():
+        with rare_collections(young=20_000):
             while (page := step(head)) is not None:
                 applied += page.last - page.start
                 if progress is not None:
@@ -325,22 +325,6 @@ class ProjectionRunner:
         if self.keep is not None:
             decoded = [d for d in decoded if self.keep(d[2])]
         return decoded
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """A catch-up makes millions of short-lived objects (a page's events and rows) and keeps
-    a page of them alive, so the collector's default thresholds sweep the same objects again
-    and again. The heap so far is frozen out of its sight and it runs far less often (the
-    page's objects are freed by reference counting anyway)."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def _batches(decoded: Sequence[tuple[int, str, DomainEvent]], behind: Sequence[Projection],

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from practice_es.application import PracticeLedger
-from practice_es.domain.client import RECALL_CHANNELS
+from practice_es.domain.client_rules import RECALL_CHANNELS
 from practice_es.domain.errors import ConcurrentChange, InvalidInput, RuleRefused
 from practice_es.projections.clients import clients_like
 from practice_es.web import roles
