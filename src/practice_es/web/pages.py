@@ -113,11 +113,11 @@ def _card(conn: Any, ident: str, desk: FrontDesk, clinical: bool) -> dict[str, A
 async def worklists(request: Request) -> Response:
     require_page(request, "worklists")
     desk = _desk(request)
-    from practice_es.reports.worklists import worklists_report
+    from practice_es.reports.worklists import KeptWorklists
 
     day = desk.now().date()
-    data = await run_in_threadpool(desk.report, ("worklists", day),
-                                   lambda conn: worklists_report(conn, day))
+    data = await run_in_threadpool(desk.kept_report, ("worklists", day),
+                                   lambda: KeptWorklists(day))
     lists = [(key, rows[:WORKLIST_SHOWN], len(rows)) for key, rows in data.items()
              if isinstance(rows, list)]
     return render(request, "worklists.html", data=data, lists=lists, titles=WORKLIST_TITLES,
@@ -126,12 +126,12 @@ async def worklists(request: Request) -> Response:
 
 async def retention(request: Request) -> Response:
     require_page(request, "retention")
-    from practice_es.reports.retention import retention_report
+    from practice_es.reports.retention import KeptRetention
 
     by = "quarter" if request.query_params.get("by") == "quarter" else "month"
     window = _window(request)
-    data = await run_in_threadpool(_desk(request).report, ("retention", by, window),
-                                   lambda conn: retention_report(conn, by, window))
+    data = await run_in_threadpool(_desk(request).kept_report, ("retention", by, window),
+                                   lambda: KeptRetention(by, window))
     return render(request, "retention.html", data=data, chart=charts.cohort_heatmap(data),
                   window=window)
 
