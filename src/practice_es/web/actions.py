@@ -171,6 +171,17 @@ async def intake(request: Request) -> Response:
     return await _act(request, "intake", make, goto=lambda ident: f"/clients/{ident}")
 
 
+async def referral(request: Request) -> Response:
+    """A referral received (SPEC §10: the front desk's): who sent whom, before any intake."""
+    def make(form: FormData, session: Any) -> Act:
+        fields = {name: _text(form, name) for name in ("source", "referrer", "prospect")}
+        for name, value in fields.items():
+            if value is None:
+                raise InvalidInput(name, "is required for a referral received")
+        return lambda led: led.receive_referral(**fields)
+    return await _act(request, "referral", make)
+
+
 def _day(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -210,6 +221,7 @@ def routes() -> list[Route]:
         Route("/clients/{client_id}/book", book, methods=["POST"]),
         Route("/clients/{client_id}/recall", recall, methods=["POST"]),
         Route("/clients", intake, methods=["POST"]),
+        Route("/referrals", referral, methods=["POST"]),
         Route("/clients/{client_id}/contact", contact, methods=["POST"]),
         Route("/clients/{client_id}/assess", assess, methods=["POST"]),
     ]
