@@ -36,13 +36,8 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from practice_es.domain.events import STORED
 from practice_es.infrastructure.crypto import unseal
-from practice_es.infrastructure.transcoding import (
-    SEALED,
-    OrjsonTranscoder,
-    PydanticMapper,
-    aad,
-    upcast,
-)
+from practice_es.infrastructure.sealing import SEALED, aad
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, upcast
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
