@@ -92,6 +92,16 @@ class LedgerStore(Application):  # type: ignore[type-arg]
                 raise StoreUnavailable("db", f"cannot open {self._safe_url()}: {error}; "
                                        "nothing was recorded") from None
 
+    def touched_since(self, position: int, head: int, most: int) -> set[str] | None:
+        """The ids of the aggregates with an event recorded after `position` up to `head`,
+        or None when there may be more than `most` such events (then read everything)."""
+        if head <= position:
+            return set()
+        if head - position > most:
+            return None
+        found = self.recorder.select_notifications(start=position + 1, limit=most, stop=head)
+        return {str(notification.originator_id) for notification in found}
+
     def _close_partly_open(self) -> None:
         """Close what an open that failed half way had opened (its connection pools)."""
         for part in ("recorder", "snapshots"):

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from practice_es.domain.errors import InvalidInput
 from practice_es.domain.moments import EARLIEST_YEAR
+from practice_es.infrastructure.memo import remember
 
 SLASHED = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T]+(.+?))?\s*$")
 CLOCK = re.compile(r"^\s*(?:(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?)?\s*$")
-CACHE_LIMIT = 200_000
+KEPT = 200_000  # parsed values remembered, of each kind
 
 
 class DateReader:
@@ -35,7 +36,7 @@ class DateReader:
         if found is None:
             found = self._moment(text, "").date() if _has_time(text) else self._date(text)
             _check_year(text, found)
-            self._remember(self._dates, text, found)
+            remember(self._dates, text, found, KEPT)
         return found
 
     def moment(self, text: str, clock: str = "") -> datetime:
@@ -45,13 +46,8 @@ class DateReader:
         if found is None:
             found = self._moment(text, clock)
             _check_year(text, found.date())
-            self._remember(self._moments, key, found)
+            remember(self._moments, key, found, KEPT)
         return found
-
-    def _remember(self, cache: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
-        if len(cache) >= CACHE_LIMIT:
-            cache.clear()
-        cache[key] = value
 
     def _date(self, text: str) -> date:
         match = SLASHED.match(text)

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import BigInteger, Connection, Integer, MetaData, Table
 
 from practice_es.domain.events import DomainEvent
+from practice_es.infrastructure.memo import remember
 from practice_es.projections.bulk import KEY, insert_rows, update_rows
 from practice_es.projections.bulk import (
     local_time as local_time,  # (defined beside the bulk writer)
@@ -73,9 +74,7 @@ def text_id(ident: UUID | None) -> str:
     number = ident.int
     text = _TEXTS.get(number)
     if text is None:
-        if len(_TEXTS) >= _TEXTS_KEPT:
-            _TEXTS.clear()
-        text = _TEXTS[number] = str(ident)
+        text = remember(_TEXTS, number, str(ident), _TEXTS_KEPT)
     return text
 
 

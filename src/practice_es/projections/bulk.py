@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite.base import DATETIME as SQLITE_DATETIME
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
+from practice_es.infrastructure.memo import remember
 from practice_es.projections.personal import PersonalText, sealing
 
 KEY = "_key"  # the bind name of an UPDATE's row key
@@ -98,9 +99,8 @@ def _sqlite_datetime(general: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 value = local_time(value)
             text = texts.get(value)
             if text is None:
-                if len(texts) >= _TEXTS_KEPT:
-                    texts.clear()
-                text = texts[value] = value.isoformat(" ", "microseconds")[:26]
+                text = remember(texts, value, value.isoformat(" ", "microseconds")[:26],
+                                _TEXTS_KEPT)
             return text
         return general(value)
 

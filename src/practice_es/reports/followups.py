@@ -10,24 +10,25 @@ from sqlalchemy import Connection, select
 from practice_es.projections.clients import client_directory
 from practice_es.projections.referrals import referrals
 from practice_es.projections.visits import visits
-from practice_es.reports.contacts import Contacts
+from practice_es.reports.contacts import Contacts, contacts
+from practice_es.reports.kept import among
 from practice_es.reports.window import Window
 
 
-def prospects(conn: Connection, people: Contacts, window: Window,
-              lapsed: set[str]) -> list[dict[str, Any]]:
+def prospects(conn: Connection, people: Contacts, window: Window, lapsed: set[str],
+              ids: list[str] | None = None) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     """Clients whose intake was by the day, with no visit completed by then and none booked
     at its end (a lapsed one is on the reactivation list instead), oldest intake first."""
     day, upper = window.end, window.upper
     assert day is not None and upper is not None
     c, v = client_directory.c, visits.c
     seen = {row.client_id for row in conn.execute(
-        select(v.client_id, v.status, v.booked_on, v.closed_on))
+        among(select(v.client_id, v.status, v.booked_on, v.closed_on), v.client_id, ids))
         if (row.status == "completed" and row.closed_on < upper)
         or (row.booked_on is not None and row.booked_on < upper
             and (row.closed_on is None or row.closed_on >= upper))}
-    query = select(c.client_id, c.intake_on, c.referral_source, c.referrer).where(
-        c.intake_on <= day)
+    query = among(select(c.client_id, c.intake_on, c.referral_source, c.referrer),
+                  c.client_id, ids).where(c.intake_on <= day)
     rows = []
     for row in conn.execute(query):
         if row.client_id in seen or row.client_id in lapsed or row.client_id not in people:
@@ -37,11 +38,10 @@ def prospects(conn: Connection, people: Contacts, window: Window,
                      "reasons": [f"intake on {row.intake_on}, {(day - row.intake_on).days} "
                                  f"days ago; no visit booked or completed"
                                  + (came if row.referral_source else "")]})
-    return sorted(rows, key=lambda r: (r["intake_on"], r["name"], r["client_id"]))
+    return [((r["intake_on"], r["name"], r["client_id"]), r) for r in rows]
 
 
-def awaiting_answer(conn: Connection, people: Contacts, window: Window
-                    ) -> list[dict[str, Any]]:
+def awaiting_answer(conn: Connection, window: Window) -> list[dict[str, Any]]:
     """Clients referred out by the day whose provider has not answered (no outcome recorded),
     one row per client with every such referral, longest waiting first."""
     day, upper = window.end, window.upper
@@ -50,8 +50,10 @@ def awaiting_answer(conn: Connection, people: Contacts, window: Window
     query = (select(r.referral_id, r.client_id, r.provider, r.made_on)
              .where(r.direction == "out", r.cleared.is_(None), r.made_on < upper)
              .order_by(r.made_on, r.referral_id))
+    waiting = conn.execute(query).all()
+    people = contacts(conn, sorted({ref.client_id for ref in waiting}))
     rows: dict[str, dict[str, Any]] = {}
-    for ref in conn.execute(query):
+    for ref in waiting:
         if ref.client_id not in people:
             continue
         row = rows.setdefault(ref.client_id, {

@@ -37,9 +37,10 @@ def practitioner_rows(conn: Connection, window: Window) -> list[dict[str, Any]]:
     tallies: dict[str | None, Treated] = defaultdict(Treated)
     for client in attendance(conn, window):
         inside = [(done, who) for done, who in client.treated if done in window]
-        for done, who in inside:
+        again = client.rebooked([done for done, _ in inside])
+        for (_, who), rebooked in zip(inside, again, strict=True):
             tallies[who].visits += 1
-            tallies[who].rebooked += client.rebooked(done)
+            tallies[who].rebooked += rebooked
         if client.treated and client.treated[0][0] in window:
             first = tallies[client.treated[0][1]]
             first.new_clients += 1

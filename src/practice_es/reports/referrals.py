@@ -4,6 +4,8 @@ care (referred in, referred out, care reports sent), as SPEC §4 defines them.""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -13,21 +15,50 @@ from practice_es.projections.clients import client_directory
 from practice_es.projections.referrals import care_reports, referrals
 from practice_es.projections.visits import visits
 from practice_es.reports.contacts import referrer_label
+from practice_es.reports.kept import among, clients_touched
 from practice_es.reports.status import lapsed_at_end, visited_by_end
 from practice_es.reports.window import Window, ratio
 
 Key = tuple[str, str | None]  # (source kind, referrer)
 
 
+@dataclass(frozen=True)
+class Came:
+    """A new client of the window who named how they came, and what they did since."""
+
+    key: Key  # (source kind, referrer)
+    visits: int  # completed in the window
+    active: bool  # a visit by the window's end and not lapsed at it
+    provider: str | None  # a provider named at intake without a referral record
+
+
+class KeptReferrals:
+    """The referrals report kept client by client: `refresh` with the clients something was
+    recorded for (None: every client) reads only their intakes and visits again."""
+
+    def __init__(self, window: Window | None = None) -> None:
+        self.window = window or Window()
+        self.came: dict[str, Came] = {}
+
+    def refresh(self, conn: Connection, changed: Collection[str] | None) -> KeptReferrals:
+        ids = None if changed is None else clients_touched(conn, changed)
+        if ids is None:
+            self.came = {}
+        for client_id in ids or ():
+            self.came.pop(client_id, None)
+        self.came.update(_came(conn, self.window, ids))
+        return self
+
+    def report(self, conn: Connection) -> dict[str, Any]:
+        # Referrals received and made are few beside clients and visits: read anew each time.
+        received, came = _received(conn, self.window), list(self.came.values())
+        return {**self.window.as_json(),
+                "sources": _sources(conn, self.window, received, came),
+                "providers": _providers(conn, self.window, received, came)}
+
+
 def referrals_report(conn: Connection, window: Window | None = None) -> dict[str, Any]:
-    window = window or Window()
-    received = _received(conn, window)
-    intakes = _intakes(conn, window)
-    return {
-        **window.as_json(),
-        "sources": _sources(conn, window, received, intakes),
-        "providers": _providers(conn, window, received, intakes),
-    }
+    return KeptReferrals(window).refresh(conn, None).report(conn)
 
 
 def _received(conn: Connection, window: Window) -> list[Any]:
@@ -39,12 +70,26 @@ def _received(conn: Connection, window: Window) -> list[Any]:
             if row.received_on in window]
 
 
-def _intakes(conn: Connection, window: Window) -> list[Any]:
+def _came(conn: Connection, window: Window, ids: list[str] | None) -> dict[str, Came]:
     """Intakes in the window that name a source (with or without a referral record)."""
-    c = client_directory.c
-    query = select(c.client_id, c.referral_source, c.referrer, c.intake_on).where(
-        c.referral_source.is_not(None))
-    return [row for row in conn.execute(query) if _day_in(window, row.intake_on)]
+    c, r = client_directory.c, referrals.c
+    query = among(select(c.client_id, c.referral_source, c.referrer, c.intake_on),
+                  c.client_id, ids).where(c.referral_source.is_not(None))
+    intakes = [row for row in conn.execute(query) if _day_in(window, row.intake_on)]
+    if ids is not None:
+        ids = [row.client_id for row in intakes]
+        if not ids:
+            return {}  # (an empty IN would still read every visit)
+    visits_of = _visits_by_client(conn, window, ids)
+    lapsed, visited = lapsed_at_end(conn, window, ids), visited_by_end(conn, window, ids)
+    recorded = set(conn.execute(among(select(r.converted_client_id).where(
+        r.converted_client_id.is_not(None)), r.converted_client_id, ids)).scalars())
+    return {row.client_id: Came(
+        (row.referral_source, row.referrer), visits_of[row.client_id],
+        row.client_id in visited and row.client_id not in lapsed,
+        row.referrer if (row.referral_source in PROVIDER_KINDS and row.referrer
+                         and row.client_id not in recorded) else None)
+        for row in intakes}
 
 
 def _day_in(window: Window, day: Any) -> bool:
@@ -52,26 +97,28 @@ def _day_in(window: Window, day: Any) -> bool:
         window.end is None or day <= window.end)
 
 
-def _visits_by_client(conn: Connection, window: Window) -> Counter[str]:
+def _visits_by_client(conn: Connection, window: Window, ids: list[str] | None
+                      ) -> Counter[str]:
     v = visits.c
-    query = select(v.client_id, v.closed_on).where(v.status == "completed")
-    return Counter(row.client_id for row in conn.execute(query) if row.closed_on in window)
+    query = among(select(v.client_id, v.status, v.closed_on), v.client_id, ids)
+    if ids is None:  # (for some clients, their own index: the status one would read all)
+        query = query.where(v.status == "completed")
+    return Counter(row.client_id for row in conn.execute(query)
+                   if row.status == "completed" and row.closed_on in window)
 
 
-def _sources(conn: Connection, window: Window, received: list[Any], intakes: list[Any]
+def _sources(conn: Connection, window: Window, received: list[Any], came: list[Came]
              ) -> list[dict[str, Any]]:
     counts: dict[Key, Counter[str]] = {}
     for row in received:
         tally = counts.setdefault((row.source_kind, row.referrer), Counter())
         tally["referrals"] += 1
         tally["converted"] += window.until_end(row.converted_on)
-    visits_of = _visits_by_client(conn, window)
-    lapsed, visited = lapsed_at_end(conn, window), visited_by_end(conn, window)
-    for row in intakes:
-        tally = counts.setdefault((row.referral_source, row.referrer), Counter())
+    for client in came:
+        tally = counts.setdefault(client.key, Counter())
         tally["new_clients"] += 1
-        tally["visits"] += visits_of[row.client_id]
-        tally["active_clients"] += row.client_id in visited and row.client_id not in lapsed
+        tally["visits"] += client.visits
+        tally["active_clients"] += client.active
     return [
         {"kind": kind, "referrer": referrer,
          # A client who referred, by name (`[erased]` once erased); others have none.
@@ -89,19 +136,16 @@ def _source_order(item: tuple[Key, Counter[str]]) -> tuple[int, str, str]:
     return (-tally["new_clients"], kind, referrer or "")
 
 
-def _providers(conn: Connection, window: Window, received: list[Any], intakes: list[Any]
+def _providers(conn: Connection, window: Window, received: list[Any], came: list[Came]
                ) -> list[dict[str, Any]]:
     counts: dict[str, Counter[str]] = {}
     r, cr = referrals.c, care_reports.c
-    recorded = {row.converted_client_id for row in conn.execute(
-        select(r.converted_client_id).where(r.converted_client_id.is_not(None)))}
     for row in received:
         if row.source_kind in PROVIDER_KINDS:
             counts.setdefault(row.referrer, Counter())["referred_in"] += 1
-    for row in intakes:  # named a doctor at intake, without a referral record
-        if row.referral_source in PROVIDER_KINDS and row.referrer and (
-                row.client_id not in recorded):
-            counts.setdefault(row.referrer, Counter())["referred_in"] += 1
+    for client in came:  # named a doctor at intake, without a referral record
+        if client.provider is not None:
+            counts.setdefault(client.provider, Counter())["referred_in"] += 1
     made = select(r.provider, r.made_on).where(r.direction == "out")
     for row in conn.execute(made):
         if row.made_on in window:
@@ -114,7 +158,6 @@ def _providers(conn: Connection, window: Window, received: list[Any], intakes: l
          "referred_out": t["referred_out"], "care_reports_sent": t["care_reports_sent"]}
         for provider, t in sorted(counts.items())
     ]
-
 
 
 SOURCE_FACTS = ("referrals", "converted", "new_clients", "visits", "active_clients")

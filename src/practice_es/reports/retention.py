@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,38 +15,100 @@ from practice_es.reports.attendance import Attendance, attendance
 from practice_es.reports.window import Window, period_index, period_label, ratio
 
 
+@dataclass(frozen=True)
+class Share:
+    """What one client adds to the report's tally: kept per client, so a report can be brought
+    up to date by taking out the old shares of the clients something happened to and adding
+    their new ones (the web front desk's reports at every head of the log)."""
+
+    last_period: int | None
+    visits: int
+    rebooked: int
+    cohort: int | None = None  # set for a new client of the window
+    offsets: frozenset[int] = frozenset()  # periods after the cohort with a visit
+    made: int = 0  # completed visits (a new client's)
+    still_coming: bool = False
+    new_client_visits: int = 0
+
+
+def share_of(client: Attendance, window: Window, by: str) -> Share:
+    last = period_index(client.completed[-1], by) if client.completed else None
+    inside = [done for done in client.completed if done in window]
+    rebooked = sum(client.rebooked(inside))
+    if client.first is None or client.first not in window:
+        return Share(last, len(inside), rebooked)
+    cohort = period_index(client.first, by)
+    offsets = frozenset(period_index(done, by) - cohort for done in client.completed)
+    return Share(last, len(inside), rebooked, cohort, offsets, len(client.completed),
+                 client.booked_ahead(window), len(inside))
+
+
 @dataclass
 class Tally:
-    """What one pass over every client's visits adds up."""
+    """The shares of every client added up (a share taken out again with `sign=-1`)."""
 
     visits: int = 0
     visitors: int = 0
     new_clients: int = 0
     new_client_visits: int = 0
     rebooked: int = 0
-    last_period: int | None = None
+    lasts: Counter[int] = field(default_factory=Counter)  # clients by their last period
     cohorts: dict[int, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     reached: Counter[int] = field(default_factory=Counter)  # new clients by visits made
     still_coming: Counter[int] = field(default_factory=Counter)
 
-    def add(self, client: Attendance, window: Window, by: str) -> None:
-        if client.completed:
-            last = period_index(client.completed[-1], by)
-            self.last_period = max(self.last_period or last, last)
-        inside = [done for done in client.completed if done in window]
-        self.visits += len(inside)
-        self.visitors += bool(inside)
-        self.rebooked += sum(client.rebooked(done) for done in inside)
-        if client.first is None or client.first not in window:
+    @property
+    def last_period(self) -> int | None:
+        return max((period for period, n in self.lasts.items() if n), default=None)
+
+    def add(self, share: Share, sign: int = 1) -> None:
+        if share.last_period is not None:
+            self.lasts[share.last_period] += sign
+        self.visits += sign * share.visits
+        self.visitors += sign * bool(share.visits)
+        self.rebooked += sign * share.rebooked
+        if share.cohort is None:
             return
-        self.new_clients += 1
-        self.new_client_visits += len(inside)
-        cohort = period_index(client.first, by)
-        offsets = {period_index(done, by) - cohort for done in client.completed}
-        self.cohorts[cohort].update(offsets | {-1})  # -1 counts the cohort's size
-        self.reached[len(client.completed)] += 1
-        if client.booked_ahead(window):
-            self.still_coming[len(client.completed)] += 1
+        self.new_clients += sign
+        self.new_client_visits += sign * share.new_client_visits
+        self.cohorts[share.cohort].update(dict.fromkeys(share.offsets | {-1}, sign))
+        self.reached[share.made] += sign
+        self.still_coming[share.made] += sign * share.still_coming
+
+
+class KeptRetention:
+    """A retention report kept up to date client by client: `refresh` with the clients
+    something happened to since the last refresh (None: every client) re-reads only them."""
+
+    def __init__(self, by: str = "month", window: Window | None = None) -> None:
+        self.by, self.window = by, window or Window()
+        self.shares: dict[str, Share] = {}
+        self.tally = Tally()
+
+    def refresh(self, conn: Connection, changed: Collection[str] | None = None
+                ) -> KeptRetention:
+        if changed is None:
+            self.shares, self.tally = {}, Tally()
+        for client_id in changed or ():
+            old = self.shares.pop(client_id, None)
+            if old is not None:
+                self.tally.add(old, -1)
+        for client in attendance(conn, self.window, changed):
+            share = self.shares[client.client_id] = share_of(client, self.window, self.by)
+            self.tally.add(share)
+        return self
+
+    def report(self, conn: Connection) -> dict[str, Any]:
+        return self.report_and_facts(conn)[0]
+
+    def report_and_facts(self, conn: Connection) -> tuple[dict[str, Any], dict[str, int]]:
+        """The report, and the counts its KPIs divide (a group adds them up, then divides)."""
+        window, by, tally = self.window, self.by, self.tally
+        last = period_index(window.end, by) if window.end else tally.last_period
+        facts = _facts(conn, tally, window)
+        report = {"by": by, **window.as_json(), "cohorts": _cohorts(tally, by, last),
+                  "dropoff": _dropoff(tally), "kpis": retention_kpis(facts)}
+        return report, facts
 
 
 def retention_report(conn: Connection, by: str = "month",
@@ -56,20 +119,7 @@ def retention_report(conn: Connection, by: str = "month",
 def retention_and_facts(conn: Connection, by: str = "month", window: Window | None = None
                         ) -> tuple[dict[str, Any], dict[str, int]]:
     """The report, and the counts its KPIs divide (a group adds them up, then divides)."""
-    window = window or Window()
-    tally = Tally()
-    for client in attendance(conn, window):
-        tally.add(client, window, by)
-    last = period_index(window.end, by) if window.end else tally.last_period
-    facts = _facts(conn, tally, window)
-    report = {
-        "by": by,
-        **window.as_json(),
-        "cohorts": _cohorts(tally, by, last),
-        "dropoff": _dropoff(tally),
-        "kpis": retention_kpis(facts),
-    }
-    return report, facts
+    return KeptRetention(by, window).refresh(conn).report_and_facts(conn)
 
 
 def _cohorts(tally: Tally, by: str, last: int | None) -> list[dict[str, Any]]:
@@ -77,6 +127,8 @@ def _cohorts(tally: Tally, by: str, last: int | None) -> list[dict[str, Any]]:
     for cohort in sorted(tally.cohorts):
         counts = tally.cohorts[cohort]
         size = counts[-1]
+        if not size:
+            continue  # every client of that cohort moved out of it since it was kept
         retained = [counts[k] for k in range(0, (last or cohort) - cohort + 1)]
         rows.append({"cohort": period_label(cohort, by), "clients": size,
                      "retained": retained, "rate": [n / size for n in retained]})
@@ -86,7 +138,7 @@ def _cohorts(tally: Tally, by: str, last: int | None) -> list[dict[str, Any]]:
 def _dropoff(tally: Tally) -> list[dict[str, Any]]:
     """At which visit number new clients stop coming: of those who made visit n, how many
     made no further visit (and have none booked ahead), how many are still booked ahead."""
-    most = max(tally.reached, default=0)
+    most = max((made for made, n in tally.reached.items() if n), default=0)
     rows = []
     for n in range(1, most + 1):
         reached = sum(c for made, c in tally.reached.items() if made >= n)

@@ -5,6 +5,7 @@ e-mail) and its `reasons` in words; a client is on each list once (SPEC §9)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from practice_es.projections.timeline import timeline
 from practice_es.projections.visits import visits
 from practice_es.reports.contacts import Contacts, contacts
 from practice_es.reports.followups import awaiting_answer, prospects
+from practice_es.reports.kept import among, clients_touched
 from practice_es.reports.window import Window
 
 # A client outside any program of care is due a recall this many days after their last visit
@@ -35,6 +37,7 @@ class Facts:
     lapses: dict[str, datetime]  # lapsed at the end of the day -> since when
     recalls: dict[str, tuple[datetime, str]]  # latest recall since the lapse: when, channel
     active_programs: list[Any]
+    ids: list[str] | None  # the clients read (None: every client)
 
     @property
     def day(self) -> date:
@@ -42,31 +45,70 @@ class Facts:
         return self.window.end
 
 
+LISTS = ("recall_due", "reevaluation_due", "reactivate", "prospects")
+Ranked = tuple[tuple[Any, ...], dict[str, Any]]  # a row and where it goes in its list
+
+
+class KeptWorklists:
+    """The worklists of a day, kept client by client: `refresh` with the clients something
+    was recorded for (None: every client) reads only them again."""
+
+    def __init__(self, as_of: date) -> None:
+        self.window = Window(end=as_of)
+        self.rows: dict[str, dict[str, list[Ranked]]] = {}  # client -> list -> rows
+
+    def refresh(self, conn: Connection, changed: Collection[str] | None) -> KeptWorklists:
+        ids = None if changed is None else clients_touched(conn, changed)
+        if ids is None:
+            self.rows = {}
+        elif not ids:
+            return self  # nothing touched a client (an empty IN would still read them all)
+        for client_id in ids or ():
+            self.rows.pop(client_id, None)
+        for name, ranked in _lists(conn, _facts(conn, self.window, ids)).items():
+            for key, row in ranked:
+                self.rows.setdefault(row["client_id"], {}).setdefault(name, []).append(
+                    (key, row))
+        return self
+
+    def report(self, conn: Connection) -> dict[str, Any]:
+        day = self.window.end
+        assert day is not None
+        found: dict[str, Any] = {"as_of": day.isoformat()}
+        for name in LISTS:
+            ranked = [item for lists in self.rows.values() for item in lists.get(name, ())]
+            found[name] = [row for _, row in sorted(ranked, key=lambda item: item[0])]
+        # Referrals out are few and their events name the referral, not the client: read anew.
+        found["awaiting_answer"] = awaiting_answer(conn, self.window)
+        return found
+
+
 def worklists_report(conn: Connection, as_of: date) -> dict[str, Any]:
-    facts = _facts(conn, Window(end=as_of))
-    return {
-        "as_of": as_of.isoformat(),
-        "recall_due": _recalls_due(facts),
-        "reevaluation_due": _reevaluations_due(conn, facts),
-        "reactivate": _to_reactivate(facts),
-        "prospects": prospects(conn, facts.people, facts.window, set(facts.lapses)),
-        "awaiting_answer": awaiting_answer(conn, facts.people, facts.window),
-    }
+    return KeptWorklists(as_of).refresh(conn, None).report(conn)
 
 
-def _facts(conn: Connection, window: Window) -> Facts:
-    last_visit, ahead = _visit_facts(conn, window)
-    lapses, recalls = _lapse_facts(conn, window)
-    return Facts(window, contacts(conn), last_visit, ahead, lapses, recalls,
-                 _active_programs(conn, window))
+def _lists(conn: Connection, facts: Facts) -> dict[str, list[Ranked]]:
+    return {"recall_due": _recalls_due(facts),
+            "reevaluation_due": _reevaluations_due(conn, facts),
+            "reactivate": _to_reactivate(facts),
+            "prospects": prospects(conn, facts.people, facts.window, set(facts.lapses),
+                                   facts.ids)}
 
 
-def _visit_facts(conn: Connection, window: Window) -> tuple[dict[str, datetime], set[str]]:
+def _facts(conn: Connection, window: Window, ids: list[str] | None) -> Facts:
+    last_visit, ahead = _visit_facts(conn, window, ids)
+    lapses, recalls = _lapse_facts(conn, window, ids)
+    return Facts(window, contacts(conn, ids), last_visit, ahead, lapses, recalls,
+                 _active_programs(conn, window, ids), ids)
+
+
+def _visit_facts(conn: Connection, window: Window, ids: list[str] | None
+                 ) -> tuple[dict[str, datetime], set[str]]:
     v, upper, lower = visits.c, window.upper, window.end
     assert upper is not None and lower is not None
     last: dict[str, datetime] = {}
     ahead: set[str] = set()
-    query = select(v.client_id, v.status, v.booked_on, v.at, v.closed_on)
+    query = among(select(v.client_id, v.status, v.booked_on, v.at, v.closed_on), v.client_id, ids)
     for row in conn.execution_options(yield_per=5000).execute(query):
         if row.status == "completed" and row.closed_on < upper:
             last[row.client_id] = max(last.get(row.client_id, row.closed_on), row.closed_on)
@@ -77,11 +119,11 @@ def _visit_facts(conn: Connection, window: Window) -> tuple[dict[str, datetime],
     return last, ahead
 
 
-def _lapse_facts(conn: Connection, window: Window
+def _lapse_facts(conn: Connection, window: Window, ids: list[str] | None
                  ) -> tuple[dict[str, datetime], dict[str, tuple[datetime, str]]]:
     m = client_marks.c
-    query = (select(m.client_id, m.kind, m.happened_on, m.detail)
-             .order_by(m.happened_on, m.position))
+    query = among(select(m.client_id, m.kind, m.happened_on, m.detail), m.client_id, ids
+                  ).order_by(m.happened_on, m.position)
     lapses: dict[str, datetime] = {}
     recalls: dict[str, tuple[datetime, str]] = {}
     for row in conn.execute(query):
@@ -98,14 +140,15 @@ def _lapse_facts(conn: Connection, window: Window
     return lapses, recalls
 
 
-def _active_programs(conn: Connection, window: Window) -> list[Any]:
+def _active_programs(conn: Connection, window: Window, ids: list[str] | None) -> list[Any]:
     p, upper = programs.c, window.upper
-    query = select(programs).where(p.accepted_on < upper).order_by(p.client_id, p.number)
+    query = among(select(programs), p.client_id, ids).where(p.accepted_on < upper).order_by(
+        p.client_id, p.number)
     return [row for row in conn.execute(query)
             if row.ended_on is None or row.ended_on >= upper]
 
 
-def _recalls_due(facts: Facts) -> list[dict[str, Any]]:
+def _recalls_due(facts: Facts) -> list[Ranked]:
     interval = {row.client_id: 7 / row.per_week for row in facts.active_programs}
     rows = []
     for client_id, last in facts.last_visit.items():
@@ -123,7 +166,7 @@ def _recalls_due(facts: Facts) -> list[dict[str, Any]]:
         if client_id not in facts.recalls and client_id in facts.people:
             rows.append(_row(facts, client_id, facts.last_visit.get(client_id), None,
                              f"lapsed on {lapsed.date()}, not recalled since"))
-    return sorted(rows, key=lambda r: (r["last_visit_on"] or "", r["name"], r["client_id"]))
+    return [((r["last_visit_on"] or "", r["name"], r["client_id"]), r) for r in rows]
 
 
 def _row(facts: Facts, client_id: str, last: datetime | None, every: float | None,
@@ -133,7 +176,7 @@ def _row(facts: Facts, client_id: str, last: datetime | None, every: float | Non
             "interval_days": every, "reasons": [reason]}
 
 
-def _reevaluations_due(conn: Connection, facts: Facts) -> list[dict[str, Any]]:
+def _reevaluations_due(conn: Connection, facts: Facts) -> list[Ranked]:
     rows = []
     for program in facts.active_programs:
         if program.client_id not in facts.people:
@@ -153,7 +196,7 @@ def _reevaluations_due(conn: Connection, facts: Facts) -> list[dict[str, Any]]:
             "reasons": [f"{len(done)} of {program.visits} visits completed; re-evaluation "
                         f"due at visit {reached} ({since.date()}), none recorded since"],
         })
-    return sorted(rows, key=lambda r: (r["name"] or "", r["program_id"]))
+    return [((r["name"] or "", r["program_id"]), r) for r in rows]
 
 
 def _program_visits(conn: Connection, program_id: str, window: Window) -> list[datetime]:
@@ -172,19 +215,20 @@ def _reevaluated_since(conn: Connection, program_id: str, since: datetime,
     return conn.execute(query.limit(1)).first() is not None
 
 
-def _to_reactivate(facts: Facts) -> list[dict[str, Any]]:
-    rows = []
-    order = sorted(((c, lapsed) for c, lapsed in facts.lapses.items() if c in facts.people),
-                   key=lambda item: (item[1], facts.people.name(item[0]), item[0]))
-    for client_id, lapsed in order:
+def _to_reactivate(facts: Facts) -> list[Ranked]:
+    rows: list[Ranked] = []
+    for client_id, lapsed in facts.lapses.items():
+        if client_id not in facts.people:
+            continue
         last = facts.last_visit.get(client_id)
         recall = facts.recalls.get(client_id)
         since = f"last visit {last.date()}" if last else "no visit yet"
         then = (f"recalled by {recall[1]} on {recall[0].date()}, not back yet" if recall
                 else "not recalled yet")
-        rows.append({**facts.people.of(client_id),
+        rank = (lapsed, facts.people.name(client_id), client_id)
+        rows.append((rank, {**facts.people.of(client_id),
                      "lapsed_on": lapsed.date().isoformat(),
                      "last_visit_on": last.date().isoformat() if last else None,
                      "recalled_on": recall[0].date().isoformat() if recall else None,
-                     "reasons": [f"lapsed on {lapsed.date()} ({since}); {then}"]})
+                     "reasons": [f"lapsed on {lapsed.date()} ({since}); {then}"]}))
     return rows

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from itsdangerous import Signer
 from sqlalchemy import Connection
@@ -22,9 +22,19 @@ from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Pause = Callable[[float], Awaitable[None]]
 FORMS_KEPT = 10_000  # recorded forms remembered, to answer a second send of one
 REPORTS_KEPT = 32  # reports kept, each for the log's head it was built at
+CHANGES_FOLLOWED = 2_000  # events since a kept report past which it is built afresh
+
+
+class Kept(Protocol[T_co]):
+    """A report kept up to date client by client (e.g. `reports.retention.KeptRetention`)."""
+
+    def refresh(self, conn: Connection, changed: Collection[str] | None) -> object: ...
+
+    def report(self, conn: Connection) -> T_co: ...
 
 
 @dataclass
@@ -38,6 +48,9 @@ class FrontDesk:
     lock: threading.Lock = field(default_factory=threading.Lock)
     recorded: OrderedDict[str, str] = field(default_factory=OrderedDict)
     reports: OrderedDict[tuple[object, ...], object] = field(default_factory=OrderedDict)
+    keeping: threading.Lock = field(default_factory=threading.Lock)
+    kept: OrderedDict[tuple[object, ...], tuple[Kept[object], int, object]] = field(
+        default_factory=OrderedDict)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now,
@@ -80,6 +93,27 @@ class FrontDesk:
             while len(self.reports) > REPORTS_KEPT:
                 self.reports.popitem(last=False)
         return built
+
+    def kept_report(self, key: tuple[object, ...], start: Callable[[], Kept[T]]) -> T:
+        """A report brought up to date from the one kept at an earlier head of the log by
+        reading again only the clients something was recorded for since (a report page stays
+        quick on a large ledger); built afresh the first time or after many changes."""
+        with self.lock:
+            head = self.ledger.recorder.max_notification_id() or 0  # (read models reach it)
+            self.runner.catch_up()
+        with self.keeping:
+            keeper, since, built = (self.kept.pop(key) if key in self.kept
+                                    else (start(), -1, None))
+            if since != head:
+                changed = (None if since < 0 else
+                           self.ledger.touched_since(since, head, CHANGES_FOLLOWED))
+                with reading(self.runner.engine) as conn:
+                    keeper.refresh(conn, changed)
+                    built = keeper.report(conn)
+            self.kept[key] = (keeper, head, built)
+            while len(self.kept) > REPORTS_KEPT:
+                self.kept.popitem(last=False)
+        return built  # type: ignore[return-value]
 
     def record(self, actor: str, form_id: str, action: Callable[[PracticeLedger], str]
                ) -> str:
