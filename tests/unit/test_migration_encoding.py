@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.migration import facts
-from practice_es.migration.recording import StateEncoder
+from practice_es.migration.encoding import StateEncoder
 from practice_es.migration.rows import Appointment
 
 STORABLE = st.text(st.characters(blacklist_categories=("Cc", "Cs")) | st.sampled_from("\t\n"),

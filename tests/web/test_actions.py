@@ -119,3 +119,20 @@ def test_a_contact_change_records_only_what_changed(web: TestClient,
     web.post(path, data={**unchanged, "phone": "555-0999", "was_phone": "555-0101"})
     assert practice.events() == before + 1
     assert "555-0999" in web.get(f"/clients/{practice.client_id}").text
+
+
+def test_a_referral_received_at_the_desk_shows_in_the_referrals_report(
+        web: TestClient, practice: Practice) -> None:
+    desk = sign_in(web, "front-desk")
+    assert 'action="/referrals"' in web.get("/clients").text
+    before = practice.events()
+    empty = web.post("/referrals", headers=HTMX, data={"source": "doctor", "referrer": "dr b",
+                                                       "csrf_token": desk})
+    assert "prospect" in empty.text and practice.events() == before
+    web.post("/referrals", data={"source": "doctor", "referrer": "Dr Bell",
+                                 "prospect": "Di Evans", "csrf_token": desk})
+    assert practice.events() == before + 1
+    web.post("/logout", data={"csrf_token": desk})
+    sign_in(web, "owner")
+    report = web.get("/reports/referrals").text
+    assert "dr bell" in report.lower()

@@ -41,6 +41,8 @@ ACTIONS: dict[str, tuple[str, Form]] = {
                                       {"client_id": str(p.booked)})),
     "recall": ("recall", lambda p: (f"/clients/{p.client_id}/recall", {"channel": "phone"})),
     "intake": ("intake", lambda p: ("/clients", {"name": "Cy Young", "phone": "555-0199"})),
+    "referral": ("referral", lambda p: ("/referrals", {"source": "doctor", "referrer": "dr b",
+                                                       "prospect": "Di Evans"})),
     "contact": ("contact", lambda p: (f"/clients/{p.client_id}/contact",
                                       {"phone": "555-0999", "was_phone": "555-0101"})),
     "assess": ("assess", lambda p: (f"/clients/{p.client_id}/assess",

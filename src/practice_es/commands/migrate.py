@@ -54,11 +54,14 @@ def import_(practice: PracticeContext, paths: tuple[Path, ...], preset: str | No
     if not dry_run:
         practice.recorded = ("what this import recorded before it failed stays recorded; run "
                              "the same import again to finish it (nothing is recorded twice)")
+    runner = None if dry_run else practice.runner()
     with _progress() as progress:
-        summary = import_export(ledger, request, progress)
-        if not dry_run:
+        # The read models are fed the events as the import recorded them (not decoded back).
+        summary = import_export(ledger, request, progress,
+                                runner.recorded if runner is not None else None)
+        if runner is not None:
             progress.start("read models", 0)
-            practice.runner().catch_up()
+            runner.catch_up()
     for line in summary.lines():
         say(line)
     if as_json:

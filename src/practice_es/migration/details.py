@@ -17,6 +17,8 @@ from pathlib import Path
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from practice_es.infrastructure.store import parse_store_url
+
 FLUSH_EVERY = 5000
 SCRATCH_PREFIX = ".practice-import-"
 _NONCE = 12
@@ -122,3 +124,11 @@ def combine(details: list[Detail], notes: str | None,
         merged.update(detail.measures)
     merged.update(measures)
     return joined or None, merged
+
+
+def scratch_folder(db_url: str) -> Path | None:
+    """Where an import keeps its scratch file: the SQLite ledger's folder (None: in memory)."""
+    location = parse_store_url(db_url)
+    if location.path is None:
+        return None
+    return location.path.resolve().parent

@@ -20,13 +20,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from practice_es.domain.keys import normalise_key, program_id
-from practice_es.domain.moments import BOOKING_HORIZON_YEARS, booking_horizon
 from practice_es.infrastructure.processes import rare_collections
-from practice_es.infrastructure.store import parse_store_url
 from practice_es.migration import facts
+from practice_es.migration.appointments import VisitPass
 from practice_es.migration.clients import ClientEntry, ClientIndex
 from practice_es.migration.dates import DateReader
-from practice_es.migration.details import Detail, DetailIndex, combine, remove_leftovers
+from practice_es.migration.details import Detail, DetailIndex, remove_leftovers, scratch_folder
 from practice_es.migration.extract import (
     AppointmentFields,
     ClientFields,
@@ -36,8 +35,16 @@ from practice_es.migration.extract import (
 )
 from practice_es.migration.mapping import Mapping, Part
 from practice_es.migration.prepass import date_order, first_and_last
-from practice_es.migration.reading import ExportFile, open_export
-from practice_es.migration.recording import CAPACITY, FastWriter, Streams, Writer, writer_for
+from practice_es.migration.reading import ExportFile, check_field_lengths, open_export
+from practice_es.migration.recording import (
+    CAPACITY,
+    DryRun,
+    FastWriter,
+    Recorded,
+    Streams,
+    Writer,
+    writer_for,
+)
 from practice_es.migration.rows import (
     Appointment,
     ClientRow,
@@ -55,10 +62,7 @@ if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
 BATCH_EVENTS = 10_000
-MAX_FIELD = 100_000  # characters in one field of a row
 PROCESS_FROM_BYTES = 4_000_000  # about 40,000 appointment rows: a second process pays off
-
-
 
 
 class Progress(Protocol):
@@ -89,28 +93,12 @@ class ImportRequest:
     recorder_process: bool | None = None
 
 
-class _DryRun:
-    """Records nothing: a dry run validates everything and counts what it would record."""
-
-    pending = 0
-    busy: tuple[UUID, ...] = ()
-
-    def add(self, unit: facts.Unit, version: int) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def sync(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def import_export(ledger: PracticeLedger, request: ImportRequest,
-                  progress: Progress | None = None) -> ImportSummary:
-    importer = Importer(ledger, request, progress or NoProgress())
+                  progress: Progress | None = None,
+                  recorded: Recorded | None = None) -> ImportSummary:
+    """Import the export; `recorded` is told of each batch once it is committed (the read
+    models are fed from it)."""
+    importer = Importer(ledger, request, progress or NoProgress(), recorded)
     try:
         with rare_collections(young=None):  # `_flush` collects once per batch
             return importer.run()
@@ -120,19 +108,19 @@ def import_export(ledger: PracticeLedger, request: ImportRequest,
 
 class Importer:
     def __init__(self, ledger: PracticeLedger, request: ImportRequest,
-                 progress: Progress) -> None:
+                 progress: Progress, recorded: Recorded | None = None) -> None:
         self.ledger = ledger
         self.request = request
         self.mapping = request.mapping
         self.progress = progress
         self.summary = ImportSummary(dry_run=request.dry_run)
         self.rejects = Rejects(request.rejects, self.summary, request.paths)
-        self.writer: Writer = _DryRun() if request.dry_run else writer_for(ledger, request.fast)
+        self.writer: Writer = (DryRun() if request.dry_run
+                               else writer_for(ledger, request.fast, recorded))
         self.streams = Streams(ledger, request.facts_in_memory)
         self.details: DetailIndex | None = None
         self.unrecorded: set[UUID] = set()  # clients whose intake was rejected late
         self._last_client: ClientEntry | None = None  # the last one `client` let through
-        self.visit_id = facts.ids_under(self.mapping.source, "appointment")
         self.now = datetime.now(ledger.settings.zone)  # the import's today, for T1
 
     def close(self) -> None:
@@ -341,63 +329,10 @@ class Importer:
     def _record_visits(self) -> None:
         rows = self.about_clients(self.mapping.appointments, Appointment, AppointmentFields,
                                   "appointments")
+        visits = VisitPass(self.mapping.source, self.now, self.last_outcome, self.details,
+                           self.summary, self.reject, self.record)
         for file, number, row, entry in rows:
-            status = self._status(file, number, entry, row)
-            if status is not None:
-                self._record_visit(file, number, entry, row, status)
-
-    def _status(self, file: ExportFile, number: int, entry: ClientEntry,
-                row: Appointment) -> str | None:
-        day = row.start.date()
-        if (problem := self._out_of_time(row)) is not None:
-            self.reject(file, number, row.legacy_id, problem)
-            return None
-        if entry.died_on is not None and day > entry.died_on:
-            self.reject(file, number, row.legacy_id, f"start: {day} is after the client's "
-                        f"death on {entry.died_on}: not a visit")
-            return None
-        if row.status != "open":
-            return row.status
-        later = self.last_outcome.get(entry.client_id)
-        if later is not None and later > row.start:
-            self.reject(file, number, row.legacy_id, "status: a past appointment with no "
-                        "outcome (not cancelled, not arrived, not did-not-arrive; the client "
-                        f"came back on {later.date()}): reported, not guessed")
-            return None
-        return "scheduled"
-
-    def _out_of_time(self, row: Appointment) -> str | None:
-        """A fact after the import's now (rule T1), or a booking past the diary's horizon."""
-        if row.status in ("completed", "no-show") and row.start > self.now:
-            return (f"start: {row.start.date()} is after today ({self.now.date()}): a visit "
-                    "is not done before it happens (rule T1)")
-        if row.status in ("scheduled", "open") and row.start > booking_horizon(self.now):
-            return (f"start: {row.start.date()} is more than {BOOKING_HORIZON_YEARS} years ahead: "
-                    "not a booking")
-        return None
-
-    def _record_visit(self, file: ExportFile, number: int, entry: ClientEntry,
-                      row: Appointment, status: str) -> None:
-        visit_id = self.visit_id(row.legacy_id)
-        joined = self._details_of(row, entry) if status == "completed" else []
-        kind, text = row.kind, row.notes
-        own_notes = f"{kind}; {text}" if kind and text else kind or text or None
-        notes, measures = combine(joined, own_notes, row.measures)
-        unit = facts.visit(entry.client_id, visit_id, row, status,
-                           facts.actor(file.name, number), notes, measures)
-        self.summary.visits += 1
-        new = self.record(unit)
-        if new:
-            self.summary.imported += len(joined)
-        else:
-            self.summary.already_present += len(joined)
-
-    def _details_of(self, row: Appointment, entry: ClientEntry) -> list[Detail]:
-        if self.details is None:
-            return []
-        found = self.details.take(row.legacy_id)
-        found += self.details.take(visit_day_key(str(entry.client_id), row.start.date()))
-        return found
+            visits.take(file, number, entry, row)
 
     def _record_programs(self) -> None:
         numbers: dict[UUID, int] = {}
@@ -411,29 +346,12 @@ class Importer:
                                       row, facts.actor(file.name, number), zone))
 
 
-def check_field_lengths(raw: list[str]) -> None:
-    """A field longer than anyone types (a pasted file, a corrupt export): that row is
-    rejected, the import goes on."""
-    longest = max(map(len, raw), default=0)
-    if longest > MAX_FIELD:
-        raise ValueError(f"a field of {longest:,} characters (at most {MAX_FIELD:,}): not a "
-                         "value of a record")
-
-
 def spare_core() -> bool:
     """Whether a second process would find CPU to run on: the machine was not oversubscribed
     over the last minute (load average below the number of cores; POSIX only: it talks
     through pipes). It adds work of its own (start-up, passing the batches), which only a
     free core repays (figures: docs/performance.md)."""
     return os.name == "posix" and os.getloadavg()[0] < (os.cpu_count() or 1)
-
-
-def scratch_folder(db_url: str) -> Path | None:
-    """Where an import keeps its scratch file: the SQLite ledger's folder (None: in memory)."""
-    location = parse_store_url(db_url)
-    if location.path is None:
-        return None
-    return location.path.resolve().parent
 
 
 def _intake_problem(row: ClientRow, on: datetime | None) -> str | None:

@@ -74,7 +74,7 @@ class ExportFile:
 
 
 # csv's default limit (128 KiB a field) made one oversized field stop the whole import; a
-# field up to this size is read, and its row rejected by the importer (`MAX_FIELD`).
+# field up to this size is read, and its row rejected (`check_field_lengths`).
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 
@@ -216,3 +216,15 @@ def _scan(path: Path, encoding: str) -> bool | None:
     except OSError as error:
         raise UnreadableFile(path, f"cannot be read ({error.strerror or error})") from None
     return found
+
+
+MAX_FIELD = 100_000  # characters in one field of a row
+
+
+def check_field_lengths(raw: list[str]) -> None:
+    """A field longer than anyone types (a pasted file, a corrupt export): that row is
+    rejected, the import goes on."""
+    longest = max(map(len, raw), default=0)
+    if longest > MAX_FIELD:
+        raise ValueError(f"a field of {longest:,} characters (at most {MAX_FIELD:,}): not a "
+                         "value of a record")

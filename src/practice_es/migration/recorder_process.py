@@ -74,6 +74,7 @@ class RecorderProcess:
         send(self._input, (settings, os.getpid()))
         self._ready = self._failed = False
         self._sent = 0  # batches not yet acknowledged
+        self.committed: list[Sequence[int]] = []  # the positions of each batch committed since
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send_batches, daemon=True,
                                         name="practice-import-sender")
@@ -117,12 +118,13 @@ class RecorderProcess:
     def _acknowledged(self) -> None:
         self._sent -= 1
         try:
-            error = receive(self._output)
+            reply = receive(self._output)
         except (EOFError, OSError):
             self._sent = 0
             raise PersistenceError("the import's recording process stopped") from None
-        if error is not None:
-            raise error
+        if isinstance(reply, Exception):
+            raise reply
+        self.committed.append(range(*reply))
 
     def close(self) -> None:
         """Wait for the last batch, then let the child go. (A batch's error is the import's
@@ -163,8 +165,8 @@ def _widen(pipe: IO[bytes]) -> None:
 
 
 def serve() -> None:
-    """The child: open the ledger, then record each batch it reads, replying None or the
-    error (as a type the parent can rebuild)."""
+    """The child: open the ledger, then record each batch it reads, replying with the
+    batch's positions (first, last + 1) or the error (as a type the parent can rebuild)."""
     stdin = sys.stdin.buffer
     stdout = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, not into the replies
@@ -181,24 +183,29 @@ def serve() -> None:
                 rows = receive(stdin)
             except EOFError:
                 return
+            reply: Exception | tuple[int, int] | None = failed
             if failed is None:  # after a failed batch, none: the store keeps a prefix
                 try:
-                    insert_rows(ledger.recorder, rows)
+                    positions = insert_rows(ledger.recorder, rows)
+                    reply = (positions[0], positions[-1] + 1) if positions else (0, 0)
                 except Exception as error:  # every error goes back to the parent
-                    failed = _portable(error)
-            send(stdout, failed)
+                    reply = failed = _portable(error)
+            send(stdout, reply)
     finally:
         ledger.close()
 
 
-def insert_rows(recorder: Any, rows: Sequence[Row]) -> None:
+def insert_rows(recorder: Any, rows: Sequence[Row]) -> Sequence[int]:
     """Record events given as (UUID's 16 bytes, version, topic, stored state): as they are
-    where the recorder takes them so (SQLite), else as stored events."""
+    where the recorder takes them so, else as stored events. Their log positions, in order
+    (none where the recorder does not say)."""
     if hasattr(recorder, "insert_rows"):
-        recorder.insert_rows(rows)
+        positions = recorder.insert_rows(rows)
     else:
-        recorder.insert_events([StoredEvent(originator_id=UUID(bytes=i), originator_version=v,
-                                            topic=t, state=s) for i, v, t, s in rows])
+        positions = recorder.insert_events([StoredEvent(
+            originator_id=UUID(bytes=i), originator_version=v, topic=t, state=s)
+            for i, v, t, s in rows])
+    return list(positions) if positions and len(positions) == len(rows) else []
 
 
 def _die_with(parent: int) -> None:

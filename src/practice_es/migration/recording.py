@@ -14,29 +14,31 @@ both stored and compares them.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Container, Hashable, Iterator
+from collections.abc import Callable, Container, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 
 from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange
 from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.transcoding import PydanticMapper
+from practice_es.migration.encoding import StateEncoder
 from practice_es.migration.facts import CREATED, Unit, presence_key
 from practice_es.migration.recorder_process import DEPTH, RecorderProcess, Row, insert_rows
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
+# Told of each batch once committed: its log positions, and each event's topic and state as
+# the import encoded it before sealing (the read models are fed these, not the log's bytes).
+Recorded = Callable[[Sequence[int], list[tuple[str, bytes]]], None]
 CAPACITY = 250_000  # recorded facts kept in memory; past that, committed streams are dropped
 _CREATED_ONLY = frozenset({CREATED})
-_ENVELOPE = ("originator_id", "originator_version")
 
 
 @dataclass
@@ -147,72 +149,12 @@ def committing() -> Iterator[None]:
         ) from None
 
 
-class StateEncoder:
-    """An event's topic and stored state from its fields, exactly as
-    `PydanticMapper.to_stored_event` stores the pydantic event: the state `model_dump` gives
-    (same keys in the same order, the defaults of the fields not given, the class version),
-    then the mapper's own sealing and encoding (`PydanticMapper.sealed_state`)."""
-
-    def __init__(self, mapper: PydanticMapper) -> None:
-        self.mapper = mapper
-        self.dumps = mapper.state_encoder()
-        self._plans: dict[type[Any], _Plan] = {}
-
-    def encode(self, event_class: type[Any], ident: UUID, version: int,
-               fields: dict[str, Any], timestamp: datetime) -> tuple[str, bytes]:
-        plan = self._plans.get(event_class) or self._plan(event_class)
-        if tuple(fields) == plan.names:
-            # Every field given, in the model's order (as `facts` builds the hot events).
-            state = {"timestamp": timestamp, **fields}
-        else:
-            if not plan.required <= fields.keys():
-                raise TypeError(f"{event_class.__name__} needs "
-                                f"{sorted(plan.required - fields.keys())}")
-            state = {name: fields.get(name, default) for name, default in plan.template}
-            state["timestamp"] = timestamp
-        if plan.class_version > 1:
-            state["class_version"] = plan.class_version
-        if plan.sealed:  # (what `sealed_state` does, with the encoding in one call)
-            self.mapper.sealer.seal(plan.topic, ident, version, state)  # type: ignore[union-attr]
-        return plan.topic, self.dumps(state)
-
-    def _plan(self, event_class: type[Any]) -> _Plan:
-        event_class.model_rebuild()  # events may be compiled lazily (defer_build)
-        fields = {name: info for name, info in event_class.model_fields.items()
-                  if name not in _ENVELOPE}
-        template = tuple((name, None if info.is_required()
-                          else info.get_default(call_default_factory=True))
-                         for name, info in fields.items())
-        required = frozenset(name for name, info in fields.items()
-                             if info.is_required() and name != "timestamp")
-        # The state starts with the record time; the shortcut needs it first.
-        names = tuple(fields)[1:] if next(iter(fields), None) == "timestamp" else None
-        topic = get_topic(event_class)
-        plan = self._plans[event_class] = _Plan(
-            topic, names, template, required, getattr(event_class, "class_version", 1),
-            self.mapper.seals(topic))
-        return plan
-
-
-class _Plan(NamedTuple):
-    """How one event class's states are made: its topic, its fields after the record time
-    (None if that is not first), its state's keys in order with their defaults, the keys it
-    needs, its class version, and whether the mapper may seal it (else orjson alone)."""
-
-    topic: str
-    names: tuple[str, ...] | None
-    template: tuple[tuple[str, Any], ...]
-    required: frozenset[str]
-    class_version: int
-    sealed: bool
-
-
 class FastWriter:
     """Encodes a batch at flush time: first the data keys of the batch's new clients, in one
     transaction (sealing would otherwise make one per client), then every event's state.
     With `use_process`, a second process records each batch while the next is read."""
 
-    def __init__(self, ledger: PracticeLedger) -> None:
+    def __init__(self, ledger: PracticeLedger, recorded: Recorded | None = None) -> None:
         self.ledger = ledger
         self.encoder = StateEncoder(ledger.mapper)  # type: ignore[arg-type]
         self._units: list[tuple[Unit, int, datetime]] = []
@@ -220,6 +162,8 @@ class FastWriter:
         self._process: RecorderProcess | None = None
         self._every_batch = False
         self._busy: deque[list[UUID]] = deque(maxlen=DEPTH)  # the batches maybe in flight
+        self._recorded = recorded
+        self._sent: deque[list[tuple[str, bytes]]] = deque()  # their plain states, in order
 
     def use_process(self, every_batch: bool) -> None:
         """Record in a second process: as soon as it is up, or (`every_batch`) from the
@@ -243,28 +187,50 @@ class FastWriter:
         if not self._units:
             return
         self._make_keys()
-        encode = self.encoder.encode
-        rows: list[Row] = []
-        append = rows.append
-        for unit, version, now in self._units:
-            ident = unit.aggregate_id
-            oid = ident.bytes
-            for change in unit.changes:
-                version += 1
-                append((oid, version,
-                        *encode(change.event_class, ident, version, change.fields, now)))
+        rows, plain = self._encoded()
         units, self._units, self._count = self._units, [], 0
         with committing():
             if self._process is not None and self._process.ready(wait=self._every_batch):
                 self._process.insert(rows)
                 self._busy.append([unit.aggregate_id for unit, _, _ in units])
+                self._sent.append(plain)
+                self._pass_on(self._process)
             else:
-                insert_rows(self.ledger.recorder, rows)
+                self._pass(insert_rows(self.ledger.recorder, rows), plain)
+
+    def _encoded(self) -> tuple[list[Row], list[tuple[str, bytes]]]:
+        """The batch's rows to store, and (for `recorded`) each event's topic and plain state."""
+        encode = self.encoder.encode_both
+        keep = self._recorded is not None
+        rows: list[Row] = []
+        plain: list[tuple[str, bytes]] = []
+        append, remember = rows.append, plain.append
+        for unit, version, now in self._units:
+            ident = unit.aggregate_id
+            oid = ident.bytes
+            for change in unit.changes:
+                version += 1
+                topic, stored, opened = encode(change.event_class, ident, version,
+                                               change.fields, now, keep)
+                append((oid, version, topic, stored))
+                remember((topic, opened))
+        return rows, plain if keep else []
+
+    def _pass_on(self, process: RecorderProcess) -> None:
+        """Hand the batches the second process has committed to `recorded`, in order."""
+        for positions in process.committed:
+            self._pass(positions, self._sent.popleft())
+        process.committed.clear()
+
+    def _pass(self, positions: Sequence[int], plain: list[tuple[str, bytes]]) -> None:
+        if self._recorded is not None and plain and len(positions) == len(plain):
+            self._recorded(positions, plain)
 
     def sync(self) -> None:
         if self._process is not None:
             with committing():
                 self._process.wait()
+            self._pass_on(self._process)
         self._busy.clear()
         end_bulk = getattr(self.ledger.recorder, "end_bulk", None)
         if end_bulk is not None:  # (the second process's ends as it closes the ledger)
@@ -335,9 +301,30 @@ class DomainWriter:
         self._count = 0
 
 
-def writer_for(ledger: PracticeLedger, fast: bool = True) -> Writer:
+class DryRun:
+    """Records nothing: a dry run validates everything and counts what it would record."""
+
+    pending = 0
+    busy: tuple[UUID, ...] = ()
+
+    def add(self, unit: Unit, version: int) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def writer_for(ledger: PracticeLedger, fast: bool = True,
+               recorded: Recorded | None = None) -> Writer:
     """The fast path where the ledger stores events as `StateEncoder` knows how; else the
-    aggregates' own path (any other mapper, e.g. one a later change brings in)."""
+    aggregates' own path (any other mapper, e.g. one a later change brings in; nothing is
+    passed to `recorded` then: the read models read the log)."""
     if fast and type(ledger.mapper) is PydanticMapper:
-        return FastWriter(ledger)
+        return FastWriter(ledger, recorded)
     return DomainWriter(ledger)

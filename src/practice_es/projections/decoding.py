@@ -36,13 +36,8 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from practice_es.domain.events import STORED
 from practice_es.infrastructure.crypto import unseal
-from practice_es.infrastructure.transcoding import (
-    SEALED,
-    OrjsonTranscoder,
-    PydanticMapper,
-    aad,
-    upcast,
-)
+from practice_es.infrastructure.sealing import SEALED, aad
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, upcast
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
@@ -104,6 +99,8 @@ class EventDecoder:
         self.replay_models = False  # whether this page's states are validated by replay models
         self._keys: dict[str, bytes] = {}  # data keys by their owner's id as text
         self.opened: frozenset[str] | None = None  # topics whose sealed fields are read; None: all
+        # Events this process recorded, by position: their topic and state before sealing.
+        self.known: dict[int, tuple[str, bytes]] = {}
 
     def _class(self, topic: str) -> tuple[type[Any], bool]:
         """The event class of a topic, and whether its stored states may need upcasting."""
@@ -115,11 +112,25 @@ class EventDecoder:
         return found
 
     def decode_page(self, page: Sequence[RawEvent]) -> list[DomainEvent]:
-        self._load_keys(page)
+        known = self.known
+        self._load_keys([raw for raw in page if raw.position not in known] if known else page)
         self.replay_models = len(page) >= REPLAY_MODELS_FROM
         self._keys.clear()  # (a page's worth: never kept past a key's destruction)
-        decode = self.decode
+        decode = self.decode if not known else self._recorded
         return [decode(raw) for raw in page]
+
+    def _recorded(self, raw: RawEvent) -> DomainEvent:
+        """An event this process recorded, from its state before sealing (what `_opened`
+        validates once it has opened the sealed block, without opening it); any other
+        event, or one that fails so, decoded from the log."""
+        known = self.known.pop(raw.position, None)
+        if known is None or known[0] != raw.topic:
+            return self.decode(raw)
+        try:
+            event_class, _ = self._class(raw.topic)
+            return self._validated(raw, event_class, orjson.loads(known[1]), plainly=True)
+        except Exception:  # (the log's own bytes name the failure, if any)
+            return self.decode(raw)
 
     def _load_keys(self, page: Sequence[RawEvent]) -> None:
         """The data keys of the people whose sealed fields the page holds, in a few queries
@@ -164,10 +175,7 @@ class EventDecoder:
         state = orjson.loads(data)
         shut = self._open_plainly(raw, state) if self.replay_models else None
         if shut is not None:
-            state = upcast(event_class, state)
-            state["originator_id"] = raw.originator_id  # (its text is validated in Rust)
-            state["originator_version"] = raw.originator_version
-            event = _as_event(event_class, _replay_model(event_class).model_validate(state))
+            event = self._validated(raw, event_class, state, plainly=True)
             for name in shut:  # never read as a default: reading it fails
                 event.__dict__.pop(name, None)
             return event
@@ -175,7 +183,19 @@ class EventDecoder:
             raw.originator_id)
         if self.mapper.sealer is not None:
             self.mapper.sealer.open(raw.topic, ident, raw.originator_version, state)
+        return self._validated(raw, event_class, state)
+
+    def _validated(self, raw: RawEvent, event_class: type[Any], state: dict[str, Any],
+                   plainly: bool = False) -> DomainEvent:
+        """The event of an opened state: upcast, then validated (by the replay model in a
+        long replay; `plainly`: the id's text is validated in Rust, no UUID made first)."""
         state = upcast(event_class, state)
+        if self.replay_models and plainly:
+            state["originator_id"] = raw.originator_id
+            state["originator_version"] = raw.originator_version
+            return _as_event(event_class, _replay_model(event_class).model_validate(state))
+        ident = raw.originator_id if isinstance(raw.originator_id, UUID) else UUID(
+            raw.originator_id)
         state["originator_id"] = ident
         state["originator_version"] = raw.originator_version
         if self.replay_models:

@@ -171,6 +171,23 @@ async def intake(request: Request) -> Response:
     return await _act(request, "intake", make, goto=lambda ident: f"/clients/{ident}")
 
 
+async def referral(request: Request) -> Response:
+    """A referral received (SPEC §10: the front desk's): who sent whom, before any intake."""
+    def make(form: FormData, session: Any) -> Act:
+        source, referrer, prospect = (_required(form, name, "a referral received")
+                                      for name in ("source", "referrer", "prospect"))
+        return lambda led: led.receive_referral(source=source, referrer=referrer,
+                                                prospect=prospect)
+    return await _act(request, "referral", make)
+
+
+def _required(form: FormData, name: str, what: str) -> str:
+    text = _text(form, name)
+    if text is None:
+        raise InvalidInput(name, f"is required for {what}")
+    return text
+
+
 def _day(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -210,6 +227,7 @@ def routes() -> list[Route]:
         Route("/clients/{client_id}/book", book, methods=["POST"]),
         Route("/clients/{client_id}/recall", recall, methods=["POST"]),
         Route("/clients", intake, methods=["POST"]),
+        Route("/referrals", referral, methods=["POST"]),
         Route("/clients/{client_id}/contact", contact, methods=["POST"]),
         Route("/clients/{client_id}/assess", assess, methods=["POST"]),
     ]

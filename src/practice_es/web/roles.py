@@ -28,6 +28,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "no-show": RECORDERS,
     "recall": RECORDERS,
     "intake": RECORDERS,
+    "referral": RECORDERS,  # a referral received
     "contact": RECORDERS,
     "measure": frozenset({"owner", "practitioner"}),  # measures and notes of a visit
     "assess": frozenset({"owner", "practitioner"}),
