@@ -1,7 +1,9 @@
 """The event store under the ledger: opening it, its keys and mapper, and its snapshots.
 
-`LedgerStore` is the eventsourcing `Application` configured for this practice; the service
-(`practice_es.application.PracticeLedger`) builds on it and adds one method per user action.
+`LedgerStore` is the eventsourcing `Application` configured for this practice: what the read
+side (projections, audit) needs. `AggregateStore` (aggregates.py) loads and saves aggregates
+over it, and the service (`practice_es.application.PracticeLedger`) builds on that with one
+method per user action.
 """
 
 from __future__ import annotations
