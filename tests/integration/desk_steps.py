@@ -36,13 +36,9 @@ def fresh_ledger(backend: str, sealed: bool = False) -> Iterator[PracticeLedger]
     its personal data sealed at rest when `sealed`."""
     key = base64.b64encode(os.urandom(32)).decode() if sealed else None
     if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            ledger = PracticeLedger(Settings(db_url=f"sqlite:///{folder}/p.db", actor="t",
-                                             cipher_key=key), clock=fixed_clock)
-            try:
-                yield ledger
-            finally:
-                ledger.close()
+        with tempfile.TemporaryDirectory() as folder, _opened(f"sqlite:///{folder}/p.db",
+                                                              key) as ledger:
+            yield ledger
         return
     import psycopg
 
@@ -51,14 +47,21 @@ def fresh_ledger(backend: str, sealed: bool = False) -> Iterator[PracticeLedger]
     schema = f"practice_prop_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    ledger = PracticeLedger(Settings(db_url=f"{base}?schema={schema}", actor="t",
-                                     cipher_key=key), clock=fixed_clock)
+    try:
+        with _opened(f"{base}?schema={schema}", key) as ledger:
+            yield ledger
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def _opened(url: str, key: str | None) -> Iterator[PracticeLedger]:
+    ledger = PracticeLedger(Settings(db_url=url, actor="t", cipher_key=key), clock=fixed_clock)
     try:
         yield ledger
     finally:
         ledger.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 class Desk:

@@ -23,7 +23,8 @@ from practice_es.domain.erasure import erased_copy
 from practice_es.domain.events import DomainEvent
 from practice_es.domain.program import ProgramOfCare
 from practice_es.domain.referral import Referral
-from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
+from practice_es.infrastructure.sealing import Sealer
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper
 from tests.soak import quick_and_soak
 
 EXAMPLES = quick_and_soak(200, 10_000)

@@ -118,6 +118,8 @@ def test_front_desk_books_and_practitioner_completes(page: Any, practice: Practi
     page.get_by_role("link", name="Clients").click()
     page.get_by_label("Find a client").fill("lovel")
     page.keyboard.press("Enter")
+    page.get_by_role("link", name=CLIENT_NAME).wait_for()
+    shot(page, "02-clients-front-desk")
     page.get_by_role("link", name=CLIENT_NAME).click()
     assert page.locator("svg.chart").count() == 0  # the front desk: no measures
     shot(page, "03-card-front-desk")

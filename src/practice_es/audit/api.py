@@ -14,6 +14,7 @@ from practice_es.infrastructure.chain import as_chained
 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
+    from practice_es.infrastructure.ledger_store import LedgerStore
     from practice_es.projections.runner import ProjectionRunner
 
 CHAIN_RULE = ("link(p) = sha256(link(p-1) || position p || version || originator id || topic || "
@@ -34,12 +35,12 @@ def history_of(ledger: PracticeLedger, runner: ProjectionRunner, client_id: UUID
                           as_of=moment, referrals_made=made)
 
 
-def verify_ledger(ledger: PracticeLedger, expect_head: str | None = None,
+def verify_ledger(ledger: LedgerStore, expect_head: str | None = None,
                   progress: Progress | None = None) -> Verification:
     return verify_chain(as_chained(ledger.recorder), expect_head, progress)
 
 
-def export_document(ledger: PracticeLedger, history: History) -> dict[str, Any]:
+def export_document(ledger: LedgerStore, history: History) -> dict[str, Any]:
     """The history as a self-contained document, with the chain head when it was made."""
     position, link = as_chained(ledger.recorder).chain_head()
     return {

@@ -162,13 +162,10 @@ def show(practice: PracticeContext, client_id: UUID, fmt: str) -> None:
     from datetime import datetime
 
     from practice_es.reports.card import client_card
-    from practice_es.reports.source import build
 
-    ledger = practice.ledger()
-    found = ledger.client(client_id)
+    found = practice.ledger().client(client_id)
     zone = practice.settings.zone
-    card = build(ledger, practice.runner, None,
-                 lambda conn: client_card(conn, found, datetime.now(zone), zone))
+    card = practice.read(lambda conn: client_card(conn, found, datetime.now(zone), zone))
     if fmt == "json":
         click.echo(dumps({k: plain(v) for k, v in card.items()}))
     else:

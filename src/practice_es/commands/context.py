@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
@@ -15,8 +16,12 @@ from practice_es.commands.params import DATETIME
 from practice_es.infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from practice_es.application import PracticeLedger
     from practice_es.projections.runner import ProjectionRunner
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,6 +64,13 @@ class PracticeContext:
             elif self._runner.read_only:
                 _say_read_only(self._runner)
         return self._runner
+
+    def read(self, make: Callable[[Connection], T], known_at: datetime | None = None) -> T:
+        """What `make` reads from the read models, caught up first, or as the ledger knew
+        them at `known_at` (reports/source.py)."""
+        from practice_es.reports.source import build
+
+        return build(self.ledger(), self.runner, known_at, make)
 
     def resolve(self, kind: str, text: str) -> UUID:
         """What a typed CLIENT, PROGRAM, VISIT or REFERRAL names (projections/references.py)."""

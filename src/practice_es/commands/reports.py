@@ -36,13 +36,6 @@ def report_options(window: bool = False) -> Decorator:
     return decorate
 
 
-def _build(practice: PracticeContext, known_at: datetime | None,
-           make: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    from practice_es.reports.source import build
-
-    return build(practice.ledger(), practice.runner, known_at, make)
-
-
 @click.group()
 def report() -> None:
     """Reports from the read models (caught up first)."""
@@ -87,7 +80,7 @@ def retention(practice: PracticeContext, by: str, view: str | None, by_practitio
             data["practitioners"] = practitioner_rows(conn, window)
         return data
 
-    data = _build(practice, known_at, make)
+    data = practice.read(make, known_at)
     if chart:
         charts.cohort_heatmap(data, chart)
     render.emit_retention(data, fmt, view)
@@ -109,7 +102,7 @@ def referrals(practice: PracticeContext, view: str | None, chart: str | None,
     window = Window(start, end)
     if chart:
         charts.check_chart_path(chart)
-    data = _build(practice, known_at, lambda conn: referrals_report(conn, window))
+    data = practice.read(lambda conn: referrals_report(conn, window), known_at)
     if chart:
         charts.sources_bars(data, chart)
     render.emit(data, fmt, render.referral_views(data), view)
@@ -129,8 +122,8 @@ def timeline(practice: PracticeContext, client_id: UUID, as_of: date | None,
 
     day = report_day(practice.ledger(), as_of, known_at)
     zone = practice.settings.zone
-    data = _build(practice, known_at,
-                  lambda conn: timeline_report(conn, str(client_id), day, zone))
+    data = practice.read(lambda conn: timeline_report(conn, str(client_id), day, zone),
+                         known_at)
     render.emit(data, fmt, render.timeline_views(data), view)
 
 
@@ -150,5 +143,5 @@ def recalls(practice: PracticeContext, as_of: date | None, view: str | None, fmt
     from practice_es.reports.worklists import worklists_report
 
     day = report_day(practice.ledger(), as_of, known_at)
-    data = _build(practice, known_at, lambda conn: worklists_report(conn, day))
+    data = practice.read(lambda conn: worklists_report(conn, day), known_at)
     render.emit(data, fmt, render.worklist_views(data), view)

@@ -34,14 +34,13 @@ def schedule(practice: PracticeContext, day: date | None, start: date | None,
     visit, its number of the visits planned (3/6)."""
     from practice_es.reports.schedule import COLUMNS, day_window, to_ics
     from practice_es.reports.schedule import schedule as day_sheet
-    from practice_es.reports.source import build
 
     if day is not None and (start is not None or end is not None):
         raise click.UsageError("give --day, or --from/--to, not both")
     zone = practice.settings.zone
     now = datetime.now(zone)
     window = day_window(day, start, end, now.date(), open_only)
-    rows = build(practice.ledger(), practice.runner, None, lambda conn: day_sheet(
+    rows = practice.read(lambda conn: day_sheet(
         conn, zone, window, open_before=now if open_only else None))
     if ics is not None:
         _write_whole(ics, to_ics(rows, zone, now))

@@ -1,7 +1,9 @@
 """The event store under the ledger: opening it, its keys and mapper, and its snapshots.
 
-`LedgerStore` is the eventsourcing `Application` configured for this practice; the service
-(`practice_es.application.PracticeLedger`) builds on it and adds one method per user action.
+`LedgerStore` is the eventsourcing `Application` configured for this practice: what the read
+side (projections, audit) needs. `AggregateStore` (aggregates.py) loads and saves aggregates
+over it, and the service (`practice_es.application.PracticeLedger`) builds on that with one
+method per user action.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from practice_es.domain.events import PracticeAggregate
 from practice_es.infrastructure.chain import RECORDER_TOPICS
 from practice_es.infrastructure.crypto import LedgerCipher, parse_master_key
 from practice_es.infrastructure.keystore import KeyStore
+from practice_es.infrastructure.sealing import Sealer
 from practice_es.infrastructure.settings import Settings
 from practice_es.infrastructure.snapshots import CurrentSnapshots, project
 from practice_es.infrastructure.store import (
@@ -31,7 +34,7 @@ from practice_es.infrastructure.store import (
     parse_store_url,
     prepare_sqlite_file,
 )
-from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, Sealer
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper
 
 DDL_ATTEMPTS = 5  # processes that collide on the store's DDL when they start retry (__init__)
 _DDL_COLLISIONS = ("concurrently updated", "pg_type_typname_nsp_index")

@@ -36,17 +36,12 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from practice_es.domain.events import STORED
 from practice_es.infrastructure.crypto import unseal
-from practice_es.infrastructure.transcoding import (
-    SEALED,
-    OrjsonTranscoder,
-    PydanticMapper,
-    aad,
-    upcast,
-)
+from practice_es.infrastructure.sealing import SEALED, aad
+from practice_es.infrastructure.transcoding import OrjsonTranscoder, PydanticMapper, upcast
 
 if TYPE_CHECKING:
-    from practice_es.application import PracticeLedger
     from practice_es.domain.events import DomainEvent
+    from practice_es.infrastructure.ledger_store import LedgerStore
 
 _SEALED = f'"{SEALED}"'.encode()
 _CLASS_VERSION = b'"class_version"'
@@ -64,7 +59,7 @@ class RawEvent(NamedTuple):
 class LogReader:
     """Pages of raw events from the ledger's log, by position."""
 
-    def __init__(self, ledger: PracticeLedger) -> None:
+    def __init__(self, ledger: LedgerStore) -> None:
         self.recorder: Any = ledger.recorder
         self.direct = ledger.location.backend == "sqlite" and hasattr(
             self.recorder, "datastore")

@@ -11,13 +11,13 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import text as sql
 
 if TYPE_CHECKING:
-    from practice_es.application import PracticeLedger
+    from practice_es.infrastructure.ledger_store import LedgerStore
 
 CACHE_KIB = 64 * 1024  # SQLite page cache of a read-model connection
 _READING = "practice_reading"  # execution option: a read snapshot, no write lock
 
 
-def build_engine(ledger: PracticeLedger) -> Engine:
+def build_engine(ledger: LedgerStore) -> Engine:
     location = ledger.location
     if location.backend == "sqlite":
         return _sqlite_engine(location.sqlalchemy_url())

@@ -32,7 +32,7 @@ from practice_es.projections.engine import build_engine, fold_wal, reading, writ
 from practice_es.projections.personal import attach_cells
 
 if TYPE_CHECKING:
-    from practice_es.application import PracticeLedger
+    from practice_es.infrastructure.ledger_store import LedgerStore
 
 # Events per transaction: big enough that a rebuild's per-page statements and commits are
 # noise, small enough that a page's decoded events stay a few tens of MB.
@@ -95,7 +95,7 @@ class Page:
 
 class ProjectionRunner:
     def __init__(
-        self, ledger: PracticeLedger, projections: Sequence[Projection],
+        self, ledger: LedgerStore, projections: Sequence[Projection],
         engine: Engine | None = None, keep: Callable[[DomainEvent], bool] | None = None,
     ) -> None:
         """By default the read models live in the ledger's own database. A scratch `engine`

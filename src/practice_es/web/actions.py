@@ -174,12 +174,18 @@ async def intake(request: Request) -> Response:
 async def referral(request: Request) -> Response:
     """A referral received (SPEC §10: the front desk's): who sent whom, before any intake."""
     def make(form: FormData, session: Any) -> Act:
-        fields = {name: _text(form, name) for name in ("source", "referrer", "prospect")}
-        for name, value in fields.items():
-            if value is None:
-                raise InvalidInput(name, "is required for a referral received")
-        return lambda led: led.receive_referral(**fields)
+        source, referrer, prospect = (_required(form, name, "a referral received")
+                                      for name in ("source", "referrer", "prospect"))
+        return lambda led: led.receive_referral(source=source, referrer=referrer,
+                                                prospect=prospect)
     return await _act(request, "referral", make)
+
+
+def _required(form: FormData, name: str, what: str) -> str:
+    text = _text(form, name)
+    if text is None:
+        raise InvalidInput(name, f"is required for {what}")
+    return text
 
 
 def _day(text: str, name: str) -> date:

@@ -104,11 +104,16 @@ def _text(value: str) -> str:
 
 
 def create_app(settings: Settings, clock: Clock = utc_now,
-               pause: Pause | None = None) -> Starlette:
+               pause: Pause | None = None, warm: bool = False) -> Starlette:
+    """The app; `warm` builds the report pages' reports in the background as it starts."""
     desk = FrontDesk.open(settings, clock, pause) if pause else FrontDesk.open(settings, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warm:
+            from practice_es.web.kept_reports import warm_up
+
+            warm_up(desk)
         yield
         desk.close()
 
@@ -132,4 +137,4 @@ def create_app(settings: Settings, clock: Clock = utc_now,
 def from_environment() -> Starlette:
     """The app over the ledger the environment names (PRACTICE_DB, PRACTICE_TZ, …): what
     `practice serve` runs, and `uvicorn --factory practice_es.web.app:from_environment`."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), warm=True)

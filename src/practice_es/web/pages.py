@@ -113,11 +113,9 @@ def _card(conn: Any, ident: str, desk: FrontDesk, clinical: bool) -> dict[str, A
 async def worklists(request: Request) -> Response:
     require_page(request, "worklists")
     desk = _desk(request)
-    from practice_es.reports.worklists import KeptWorklists
+    from practice_es.web import kept_reports
 
-    day = desk.now().date()
-    data = await run_in_threadpool(desk.kept_report, ("worklists", day),
-                                   lambda: KeptWorklists(day))
+    data = await run_in_threadpool(kept_reports.worklists, desk, desk.now().date())
     lists = [(key, rows[:WORKLIST_SHOWN], len(rows)) for key, rows in data.items()
              if isinstance(rows, list)]
     return render(request, "worklists.html", data=data, lists=lists, titles=WORKLIST_TITLES,
@@ -126,12 +124,11 @@ async def worklists(request: Request) -> Response:
 
 async def retention(request: Request) -> Response:
     require_page(request, "retention")
-    from practice_es.reports.retention import KeptRetention
+    from practice_es.web import kept_reports
 
     by = "quarter" if request.query_params.get("by") == "quarter" else "month"
     window = _window(request)
-    data = await run_in_threadpool(_desk(request).kept_report, ("retention", by, window),
-                                   lambda: KeptRetention(by, window))
+    data = await run_in_threadpool(kept_reports.retention, _desk(request), by, window)
     return render(request, "retention.html", data=data, chart=charts.cohort_heatmap(data),
                   window=window)
 
@@ -139,11 +136,10 @@ async def retention(request: Request) -> Response:
 async def referrals(request: Request) -> Response:
     require_page(request, "referrals")
     from practice_es.reports.charts import _bars
-    from practice_es.reports.referrals import referrals_report
+    from practice_es.web import kept_reports
 
     window = _window(request)
-    data = await run_in_threadpool(_desk(request).report, ("referrals", window),
-                                   lambda conn: referrals_report(conn, window))
+    data = await run_in_threadpool(kept_reports.referrals, _desk(request), window)
     bars = sorted(_bars(data["sources"]).items(), key=lambda item: (-item[1], item[0]))
     referring = [s["referrer"] for s in data["sources"] if s["kind"] == "client"]
     names = await run_in_threadpool(_desk(request).read,
