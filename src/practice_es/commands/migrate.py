@@ -14,9 +14,9 @@ from practice_es.commands.context import PracticeContext, pass_practice
 from practice_es.commands.output import dumps, say
 
 if TYPE_CHECKING:
+    from practice_es.infrastructure.transcoding import Recorded
     from practice_es.migration.importer import Progress
     from practice_es.migration.mapping import Mapping
-    from practice_es.migration.recording import Recorded
 
 
 @click.group()

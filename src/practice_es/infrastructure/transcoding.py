@@ -10,7 +10,7 @@ personal fields into a block sealed under their person's key, and opens it when 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -23,6 +23,10 @@ from pydantic import BaseModel, ValidationError
 
 from practice_es.domain.events import STORED
 from practice_es.infrastructure.sealing import Sealer, may_seal
+
+# Told of events once committed: their log positions, and each one's topic and state as orjson
+# dumps it before its class version and sealing are added (what an import feeds read models).
+Recorded = Callable[[Sequence[int], list[tuple[str, bytes]]], None]
 
 _ENVELOPE = {"originator_id", "originator_version"}
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from practice_es.domain.keys import normalise_key, program_id
 from practice_es.infrastructure.processes import rare_collections
+from practice_es.infrastructure.transcoding import Recorded
 from practice_es.migration import facts
 from practice_es.migration.appointments import VisitPass
 from practice_es.migration.clients import ClientEntry, ClientIndex
@@ -40,7 +41,6 @@ from practice_es.migration.recording import (
     CAPACITY,
     DryRun,
     FastWriter,
-    Recorded,
     Streams,
     Writer,
     writer_for,

@@ -26,7 +26,7 @@ from eventsourcing.persistence import IntegrityError
 from practice_es.domain.client import Client
 from practice_es.domain.errors import ConcurrentChange
 from practice_es.domain.events import PracticeAggregate
-from practice_es.infrastructure.transcoding import PydanticMapper
+from practice_es.infrastructure.transcoding import PydanticMapper, Recorded
 from practice_es.migration.encoding import StateEncoder
 from practice_es.migration.facts import CREATED, Unit, presence_key
 from practice_es.migration.recorder_process import DEPTH, RecorderProcess, Row, insert_rows
@@ -34,9 +34,6 @@ from practice_es.migration.recorder_process import DEPTH, RecorderProcess, Row, 
 if TYPE_CHECKING:
     from practice_es.application import PracticeLedger
 
-# Told of each batch once committed: its log positions, and each event's topic and state as
-# the import encoded it before sealing (the read models are fed these, not the log's bytes).
-Recorded = Callable[[Sequence[int], list[tuple[str, bytes]]], None]
 CAPACITY = 250_000  # recorded facts kept in memory; past that, committed streams are dropped
 _CREATED_ONLY = frozenset({CREATED})
 

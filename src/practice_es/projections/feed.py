@@ -10,18 +10,18 @@ rebuild writes them: their secondary indexes left out until the end (indexes.py)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import select
 
+from practice_es.infrastructure.transcoding import Recorded
 from practice_es.projections import indexes
 from practice_es.projections.engine import fold_wal
 from practice_es.projections.runner import PAGE_SIZE, PAGES_PER_TRANSACTION, ProjectionRunner
 from practice_es.projections.runner import positions as positions_table
 
 FED_EVENTS = PAGE_SIZE * PAGES_PER_TRANSACTION  # recorded events held before catching up
-Recorded = Callable[[Sequence[int], list[tuple[str, bytes]]], None]
 
 
 @contextmanager
