@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.cli.helpers import Practice
+from tests.integration.erasure_history import EMAIL, NAME, SECRETS, record_a_history
 from tests.integration.stored_bytes import stored_bytes
-from tests.integration.test_erasure import EMAIL, NAME, SECRETS, record_a_history
 
 
 def test_erased_details_leave_the_file_while_a_reader_holds_it_open(sqlite_url: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.pool import StaticPool
 
 from bench.bench_import import write_generic_export
@@ -23,8 +23,9 @@ from practice_es.application import PracticeLedger
 from practice_es.infrastructure.settings import Settings
 from practice_es.migration.importer import ImportRequest, import_export
 from practice_es.migration.mapping import load_preset
-from practice_es.projections import runner as runner_module
+from practice_es.projections import feed as feed_module
 from practice_es.projections.decoding import EventDecoder, RawEvent
+from practice_es.projections.feed import feeding
 from practice_es.projections.registry import all_projections
 from practice_es.projections.runner import ProjectionRunner
 from tests.conftest import fixed_clock
@@ -51,6 +52,16 @@ def tables(runner: ProjectionRunner) -> Tables:
                 for projection in runner.projections.values() for table in projection.tables}
 
 
+def every_index_built(runner: ProjectionRunner) -> bool:
+    """Whether each read-model index is there (an import into empty read models leaves the
+    deferrable ones out while it writes)."""
+    with runner.engine.connect() as conn:
+        found = inspect(conn)
+        built = {i["name"] for t in found.get_table_names() for i in found.get_indexes(t)}
+    return {index.name for p in runner.projections.values() for table in p.tables
+            for index in table.indexes} <= built
+
+
 def fed_then_rebuilt(ledger: PracticeLedger, folder: Path, preset: str, tmp_path: Path,
                      **options: Any) -> tuple[Tables, Tables, Tables]:
     """The read models as the import fed them; as a fresh database catches them up from the
@@ -61,9 +72,10 @@ def fed_then_rebuilt(ledger: PracticeLedger, folder: Path, preset: str, tmp_path
     try:
         request = ImportRequest(paths=(folder,), mapping=load_preset(preset),
                                 rejects=tmp_path / "rejects.csv", **options)
-        import_export(ledger, request, recorded=live.recorded)
-        live.catch_up()
+        with feeding(live) as recorded:
+            import_export(ledger, request, recorded=recorded)
         assert not live.decoder.known  # every event fed was applied, none is held
+        assert every_index_built(live)
         fed = tables(live)
         once.catch_up()
         live.rebuild()
@@ -76,7 +88,7 @@ def fed_then_rebuilt(ledger: PracticeLedger, folder: Path, preset: str, tmp_path
 @pytest.mark.parametrize("layout", ["generic", "cliniko", "openemr", "synthea"])
 def test_each_layout_imported_and_fed_equals_its_rebuild(
         db_url: str, tmp_path: Path, layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner_module, "FED_EVENTS", 7)  # catch-ups during the import too
+    monkeypatch.setattr(feed_module, "FED_EVENTS", 7)  # catch-ups during the import too
     from_the_log: list[int] = []
     decode = EventDecoder.decode
 
@@ -90,8 +102,8 @@ def test_each_layout_imported_and_fed_equals_its_rebuild(
                                 rejects=tmp_path / "rejects.csv", batch_events=5)
         live = ProjectionRunner(ledger, all_projections())
         try:
-            import_export(ledger, request, recorded=live.recorded)
-            live.catch_up()
+            with feeding(live) as recorded:
+                import_export(ledger, request, recorded=recorded)
         finally:
             live.close()
         assert from_the_log == []  # every event came from memory
@@ -102,7 +114,7 @@ def test_each_layout_imported_and_fed_equals_its_rebuild(
 
 def test_fed_from_the_second_recording_process_equals_its_rebuild(
         db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner_module, "FED_EVENTS", 40)
+    monkeypatch.setattr(feed_module, "FED_EVENTS", 40)
     export = tmp_path / "export"
     write_generic_export(export, clients=12, appointments=90)
     with ledger_at(db_url, sealed=False) as ledger:
@@ -116,7 +128,7 @@ def test_a_re_run_over_a_partly_fed_import_equals_its_rebuild(
         sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read models left behind the log (an import stopped before its catch-up) are caught
     up from the log, and the re-run's own events from memory."""
-    monkeypatch.setattr(runner_module, "FED_EVENTS", 10**9)  # never during the import
+    monkeypatch.setattr(feed_module, "FED_EVENTS", 10**9)  # never during the import
     export = tmp_path / "export"
     write_generic_export(export, clients=5, appointments=30)
     with ledger_at(sqlite_url, sealed=True) as ledger:
@@ -145,12 +157,12 @@ def test_any_import_fed_from_memory_equals_its_rebuild(
     export = folder / "export"
     write_generic_export(export, clients=clients, appointments=max(appointments, clients),
                          seed=seed)
-    saved = runner_module.FED_EVENTS
-    runner_module.FED_EVENTS = feed
+    saved = feed_module.FED_EVENTS
+    feed_module.FED_EVENTS = feed
     try:
         with fresh_ledger(backend, sealed) as ledger:
             fed, caught_up, rebuilt = fed_then_rebuilt(
                 ledger, export, "generic", folder, batch_events=batch, date_format="MM/DD/YYYY")
     finally:
-        runner_module.FED_EVENTS = saved
+        feed_module.FED_EVENTS = saved
     assert fed == caught_up == rebuilt

@@ -13,7 +13,7 @@ from tests.web.conftest import Practice, sign_in
 def test_the_warm_up_builds_the_pages_reports_and_the_pages_use_them(
         app: Starlette, web: TestClient) -> None:
     desk = app.state.desk
-    warm_up(desk).join()
+    warm_up(desk, days=1).join(timeout=60)
     built = {key[0]: keeper for key, (keeper, _, _) in desk.kept.items()}
     assert sorted(built) == ["referrals", "retention", "worklists"]
     sign_in(web, "owner")
@@ -31,3 +31,12 @@ def test_a_kept_report_page_shows_what_was_just_recorded(web: TestClient,
     web.post("/referrals", data={"source": "doctor", "referrer": "Dr Quill",
                                  "prospect": "Flo Grant", "csrf_token": csrf})
     assert "dr quill" in web.get("/reports/referrals").text.lower()
+
+
+def test_the_warm_up_builds_the_days_worklists_and_stops_with_the_server(app: Starlette) -> None:
+    desk = app.state.desk
+    thread = warm_up(desk)  # builds today's worklists, then waits for tomorrow
+    desk.closing.set()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert ("worklists", desk.now().date()) in desk.kept

@@ -16,6 +16,7 @@ from practice_es.commands.output import dumps, say
 if TYPE_CHECKING:
     from practice_es.migration.importer import Progress
     from practice_es.migration.mapping import Mapping
+    from practice_es.migration.recording import Recorded
 
 
 @click.group()
@@ -54,18 +55,25 @@ def import_(practice: PracticeContext, paths: tuple[Path, ...], preset: str | No
     if not dry_run:
         practice.recorded = ("what this import recorded before it failed stays recorded; run "
                              "the same import again to finish it (nothing is recorded twice)")
-    runner = None if dry_run else practice.runner()
-    with _progress() as progress:
-        # The read models are fed the events as the import recorded them (not decoded back).
-        summary = import_export(ledger, request, progress,
-                                runner.recorded if runner is not None else None)
-        if runner is not None:
-            progress.start("read models", 0)
-            runner.catch_up()
+    with _progress() as progress, _feeding(practice, dry_run) as recorded:
+        summary = import_export(ledger, request, progress, recorded)
+        progress.start("read models", 0)
     for line in summary.lines():
         say(line)
     if as_json:
         click.echo(dumps(summary.as_json()))
+
+
+@contextmanager
+def _feeding(practice: PracticeContext, dry_run: bool) -> Iterator[Recorded | None]:
+    """The read models fed the events as the import records them (projections/feed.py)."""
+    if dry_run:
+        yield None
+        return
+    from practice_es.projections.feed import feeding
+
+    with feeding(practice.runner()) as recorded:
+        yield recorded
 
 
 def _mapping(preset: str | None, mapping_file: Path | None) -> Mapping:

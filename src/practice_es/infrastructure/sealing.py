@@ -28,9 +28,15 @@ _SELF_OWNED = ("practice:Client", "practice:Referral.ReferralReceived")  # the p
 _NAMES_CLIENT = ("practice:ProgramOfCare.ProgramRecommended", "practice:Referral.ReferralMade")
 
 
+_SEALS: dict[str, bool] = {_SNAPSHOT: True}  # by topic: whether `may_seal`
+
+
 def may_seal(topic: str) -> bool:
     """Whether a state of this topic may have personal fields to seal (else it only encodes)."""
-    return topic == _SNAPSHOT or bool(_event_target(topic)[0])
+    seals = _SEALS.get(topic)
+    if seals is None:
+        seals = _SEALS[topic] = bool(_event_target(topic)[0])
+    return seals
 
 
 FirstState = Callable[[UUID], tuple[str, dict[str, Any]] | None]
@@ -47,7 +53,7 @@ class Sealer:
 
     def seal(self, topic: str, ident: UUID, version: int, state: dict[str, Any]) -> None:
         """Move the personal fields into a block sealed under their person's data key."""
-        if not may_seal(topic):
+        if not (_SEALS[topic] if topic in _SEALS else may_seal(topic)):
             return  # nothing personal in it (most events: the import's hot path)
         container, paths, model = _target(topic, state)
         # Empty fields stay as they are: that a client gave no e-mail is no secret, and an

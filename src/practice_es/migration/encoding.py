@@ -37,7 +37,8 @@ class StateEncoder:
                     fields: dict[str, Any], timestamp: datetime, plain: bool = True
                     ) -> tuple[str, bytes, bytes]:
         """The topic, the stored state and (if `plain`) the state as orjson alone dumps it,
-        before sealing and any cipher: what the read models are fed from (`Recorded`)."""
+        before its class version, sealing and any cipher are added: what the read models are
+        fed from (`Recorded`)."""
         plan = self._plans.get(event_class) or self._plan(event_class)
         if tuple(fields) == plan.names:
             # Every field given, in the model's order (as `facts` builds the hot events).
@@ -48,11 +49,11 @@ class StateEncoder:
                                 f"{sorted(plan.required - fields.keys())}")
             state = {name: fields.get(name, default) for name, default in plan.template}
             state["timestamp"] = timestamp
+        opened = b""
+        if plain and (plan.sealed or plan.class_version > 1 or not self._stored_is_plain):
+            opened = orjson.dumps(state)  # (no class version: the class's own, validated as is)
         if plan.class_version > 1:
             state["class_version"] = plan.class_version
-        opened = b""
-        if plain and (plan.sealed or not self._stored_is_plain):
-            opened = orjson.dumps(state)
         if plan.sealed:  # (what `sealed_state` does, with the encoding in one call)
             self.mapper.sealer.seal(plan.topic, ident, version, state)  # type: ignore[union-attr]
         stored = self.dumps(state)

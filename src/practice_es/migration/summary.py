@@ -15,9 +15,10 @@ from practice_es.infrastructure.formats import csv_safe
 from practice_es.infrastructure.outputs import Replacement, check_output
 
 REJECT_COLUMNS = ("file", "row", "legacy_id", "reason")
-# Fields whose value is personal or health text: a reason about one never copies the value
-# into the rejects file (it names the field and the rule; the export has the value).
-PERSONAL_FIELDS = frozenset({
+# A legacy row's fields whose value is personal or health text, as the row readers name them
+# (not the events' fields): a reason about one never copies the value into the rejects file
+# (it names the field and the rule; the export has the value).
+PERSONAL_ROW_FIELDS = frozenset({
     "name", "first_name", "last_name", "email", "phone", "notes", "conditions", "medications",
     "contraindications", "referred_by", "date_of_birth", "kind", "reason", "findings"})
 QUOTED = re.compile(r"'[^']*'")
@@ -25,7 +26,7 @@ QUOTED = re.compile(r"'[^']*'")
 
 def without_personal_text(reason: str) -> str:
     field = reason.split(":", 1)[0].strip()
-    if field in PERSONAL_FIELDS:
+    if field in PERSONAL_ROW_FIELDS:
         return QUOTED.sub("the value", reason)
     return reason
 

@@ -120,15 +120,14 @@ class EventDecoder:
         return [decode(raw) for raw in page]
 
     def _recorded(self, raw: RawEvent) -> DomainEvent:
-        """An event this process recorded, from its state before sealing (what `_opened`
-        validates once it has opened the sealed block, without opening it); any other
-        event, or one that fails so, decoded from the log."""
+        """An event this process recorded, from its state as encoded before its class
+        version and sealing were added (what `_opened` validates once it has opened the
+        sealed block and upcast); any other event, or one that fails so, from the log."""
         known = self.known.pop(raw.position, None)
         if known is None or known[0] != raw.topic:
             return self.decode(raw)
         try:
-            event_class, _ = self._class(raw.topic)
-            return self._validated(raw, event_class, orjson.loads(known[1]), plainly=True)
+            return self._from_json(raw, self._class(raw.topic)[0], known[1])
         except Exception:  # (the log's own bytes name the failure, if any)
             return self.decode(raw)
 
@@ -162,6 +161,11 @@ class EventDecoder:
             data = self.mapper.compressor.decompress(data)
         if versioned or _SEALED in data or _CLASS_VERSION in data:
             return self._opened(raw, event_class, data)
+        return self._from_json(raw, event_class, data)
+
+    def _from_json(self, raw: RawEvent, event_class: type[Any], data: bytes) -> DomainEvent:
+        """The event of a state at its class's version with nothing sealed, validated from
+        its JSON as it is, the envelope's two fields spliced in front."""
         head = b'{"originator_id":"%s","originator_version":%d,' % (
             str(raw.originator_id).encode(), raw.originator_version)
         if self.replay_models:

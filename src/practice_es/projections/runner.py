@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 # noise, small enough that a page's decoded events stay a few tens of MB.
 PAGE_SIZE = 10_000
 PAGES_PER_TRANSACTION = 5  # a catch-up of one action is one page; a rebuild, 50,000 events
-FED_EVENTS = PAGE_SIZE * PAGES_PER_TRANSACTION  # recorded events held before catching up
 Progress = Callable[[int, int], None]  # (events done, events in all)
 Positions = dict[str, tuple[int, int]]  # projection name -> (version, position)
 
@@ -243,16 +242,6 @@ class ProjectionRunner:
         return Lag(head - position, max(seconds, 0.0))
 
     # -- catching up ---------------------------------------------------------------------
-
-    def recorded(self, positions: Sequence[int], events: list[tuple[str, bytes]]) -> None:
-        """Events this process has just committed at these positions (each one's topic and
-        state before sealing): catching up takes them from here, not from the log
-        (`EventDecoder._recorded`), every FED_EVENTS of them, so few are held at once."""
-        known = self.decoder.known
-        known.update(zip(positions, events, strict=True))
-        if len(known) >= FED_EVENTS:
-            self.catch_up(until=positions[-1])
-            known.clear()  # (any left belong to no projection's topics)
 
     def catch_up(self, progress: Progress | None = None, optimistic: bool = False,
                  until: int | None = None) -> int:

@@ -49,6 +49,7 @@ class FrontDesk:
     recorded: OrderedDict[str, str] = field(default_factory=OrderedDict)
     reports: OrderedDict[tuple[object, ...], object] = field(default_factory=OrderedDict)
     keeping: threading.Lock = field(default_factory=threading.Lock)
+    closing: threading.Event = field(default_factory=threading.Event)  # the server stops
     kept: OrderedDict[tuple[object, ...], tuple[Kept[object], int, object]] = field(
         default_factory=OrderedDict)
 
@@ -62,6 +63,7 @@ class FrontDesk:
         return cls(settings, ledger, runner, users, signer, pause)
 
     def close(self) -> None:
+        self.closing.set()
         self.runner.close()
         self.ledger.close()
         self.users.close()
