@@ -6,6 +6,19 @@ from __future__ import annotations
 class PracticeError(Exception):
     """Base of every error the ledger raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as it is (a worker process's error reaches its parent): rebuilding it by
+        # calling the class with its message, as Exception does, would not fit __init__.
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(kind: type[PracticeError], args: tuple[object, ...],
+             state: dict[str, object]) -> PracticeError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class RuleRefused(PracticeError):
     """A rule of SPEC §2 refused the action (exit code 1)."""

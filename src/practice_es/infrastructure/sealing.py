@@ -26,8 +26,6 @@ _SNAPSHOT = "practice:Snapshot"
 SEALED = "_sealed"  # the key of the sealed block in a stored state
 _SELF_OWNED = ("practice:Client", "practice:Referral.ReferralReceived")  # the person is the id
 _NAMES_CLIENT = ("practice:ProgramOfCare.ProgramRecommended", "practice:Referral.ReferralMade")
-
-
 _SEALS: dict[str, bool] = {_SNAPSHOT: True}  # by topic: whether `may_seal`
 
 
